@@ -1,0 +1,1 @@
+"""Carrier adapters behind one interface; `local` is built in."""

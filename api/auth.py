@@ -1,0 +1,68 @@
+"""Bearer tokens: staff tokens by role, and portal sessions scoped to one order. Stored hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import PortalSession, StaffToken
+
+Role = Literal["admin", "warehouse", "finance", "integration"]
+ROLES: tuple[str, ...] = ("admin", "warehouse", "finance", "integration")
+
+
+@dataclass(frozen=True)
+class Staff:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Shopper:
+    order_number: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_staff_token(s: AsyncSession, role: str, name: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    token = "rvs_" + secrets.token_urlsafe(32)
+    s.add(StaffToken(name=name, role=role, token_hash=hash_token(token)))
+    return token
+
+
+async def revoke_staff_tokens(s: AsyncSession, name: str) -> int:
+    result = await s.execute(
+        update(StaffToken)
+        .where(StaffToken.name == name, StaffToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def create_portal_session(s: AsyncSession, order_number: str, hours: int) -> tuple[str, datetime]:
+    token = "rvp_" + secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    s.add(PortalSession(token_hash=hash_token(token), order_number=order_number, expires_at=expires))
+    return token, expires
+
+
+async def resolve(s: AsyncSession, token: str) -> Staff | Shopper | None:
+    digest = hash_token(token)
+    if token.startswith("rvs_"):
+        row = await s.scalar(select(StaffToken).where(StaffToken.token_hash == digest, StaffToken.revoked_at.is_(None)))
+        return Staff(name=row.name, role=row.role) if row else None
+    if token.startswith("rvp_"):
+        session = await s.get(PortalSession, digest)
+        if session and session.expires_at > datetime.now(UTC):
+            return Shopper(order_number=session.order_number)
+    return None

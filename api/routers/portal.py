@@ -1,0 +1,79 @@
+"""For shoppers: a session scoped to one order, and that order with what can be returned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from api.auth import create_portal_session
+from api.deps import AppSettings, CurrentShopper, DbSession
+from db.queries import claimed_quantities, get_order
+from domain.models import Address, ShortText, Strict
+from domain.policy import line_eligibility
+
+router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+NOT_FOUND = "no order with this number and e-mail"
+
+
+class SessionIn(Strict):
+    order_number: ShortText
+    email: ShortText
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+
+
+@router.post("/session", response_model=SessionOut)
+async def open_session(body: SessionIn, db: DbSession, settings: AppSettings) -> SessionOut:
+    order = await get_order(db, body.order_number.strip())
+    # One answer for a wrong number and a wrong e-mail, so neither can be probed alone.
+    if order is None or order.email != body.email.strip().lower():
+        raise HTTPException(404, NOT_FOUND)
+    token, expires = await create_portal_session(db, order.number, settings.portal_session_hours)
+    await db.commit()
+    return SessionOut(token=token, expires_at=expires)
+
+
+class PortalLine(BaseModel):
+    id: str
+    sku: str
+    title: str
+    quantity: int
+    unit_price: int
+    final_sale: bool
+    returnable_quantity: int
+    eligible: bool
+    reason: str | None
+
+
+class PortalOrder(BaseModel):
+    number: str
+    email: str
+    currency: str
+    placed_at: datetime
+    delivered_at: datetime | None
+    shipping_address: Address
+    lines: list[PortalLine]
+    return_reasons: list[str]
+    return_window_days: int
+
+
+@router.get("/order", response_model=PortalOrder)
+async def portal_order(who: CurrentShopper, db: DbSession, settings: AppSettings) -> PortalOrder:
+    order = await get_order(db, who.order_number)
+    if order is None:
+        raise HTTPException(404, NOT_FOUND)
+    claimed = await claimed_quantities(db, order.number)
+    now = datetime.now(UTC)
+    lines = []
+    for line in order.lines:
+        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, settings.policy)
+        lines.append(PortalLine(**line.model_dump(), returnable_quantity=returnable, eligible=eligible, reason=why))
+    return PortalOrder(number=order.number, email=order.email, currency=order.currency, placed_at=order.placed_at,
+                       delivered_at=order.delivered_at, shipping_address=order.shipping_address, lines=lines,
+                       return_reasons=settings.policy.reasons,
+                       return_window_days=settings.policy.window_days)  # fmt: skip

@@ -1,0 +1,193 @@
+"""Returns: shoppers file and follow them; staff list, approve, inspect and review them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+
+from api.auth import Shopper, Staff
+from api.deps import (
+    Admin,
+    AppSettings,
+    CurrentShopper,
+    DbSession,
+    Finance,
+    SignedIn,
+    StaffAny,
+    TemporalClient,
+    Warehouse,
+)
+from api.temporal_calls import call
+from api.views import CreatedReturn, DecisionView, ReturnView, return_view
+from db.models import ReturnRow, ShipmentRow
+from db.queries import claimed_quantities, get_order, list_returns
+from domain.messages import ReturnInput, SubmitRequest
+from domain.models import Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
+from domain.policy import decide
+from workflows.return_workflow import ORDER_KEY, STATUS_KEY, ReturnWorkflow
+
+router = APIRouter(prefix="/api/v1/returns", tags=["returns"])
+NOT_FOUND = "return not found"
+
+
+def new_return_id() -> str:
+    return "R-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+
+
+def workflow_url(settings: AppSettings, rid: str) -> str:
+    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{rid}"
+
+
+async def _visible_return(db: DbSession, rid: str, who: Staff | Shopper) -> ReturnRow:
+    """The row, if this caller may see it; another shopper's return is simply not found."""
+    row = await db.get(ReturnRow, rid)
+    if row is None or (isinstance(who, Shopper) and row.order_number != who.order_number):
+        raise HTTPException(404, NOT_FOUND)
+    return row
+
+
+@router.post("", status_code=201, response_model=CreatedReturn)
+async def create_return(
+    body: ReturnRequest, who: CurrentShopper, db: DbSession, temporal: TemporalClient, settings: AppSettings
+) -> CreatedReturn:
+    if body.order_number != who.order_number:
+        raise HTTPException(404, "order_number: no such order for this session")
+    order = await get_order(db, body.order_number)
+    if order is None:
+        raise HTTPException(404, "order_number: no such order for this session")
+    # A quick answer for what is plainly ineligible; the workflow decides again under a lock.
+    early = decide(order, body.lines, await claimed_quantities(db, order.number), datetime.now(UTC), settings.policy)
+    if early.ineligible:
+        raise HTTPException(422, {"message": "; ".join(early.reasons),
+                                  "lines": [x.model_dump() for x in early.ineligible]})  # fmt: skip
+    rid = new_return_id()
+    start = WithStartWorkflowOperation(
+        ReturnWorkflow.run,
+        ReturnInput(return_id=rid, order_number=order.number),
+        id=rid,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=TypedSearchAttributes(
+            [ORDER_KEY.value_set(order.number), STATUS_KEY.value_set("pending_approval")]
+        ),
+    )
+    answer = await call(
+        temporal.execute_update_with_start_workflow(
+            ReturnWorkflow.submit, SubmitRequest(lines=body.lines), start_workflow_operation=start
+        )
+    )
+    view = return_view(answer)
+    return CreatedReturn(**view.model_dump(), decision=DecisionView(approved=answer.decision.approved,
+                                                                    reasons=answer.decision.reasons))  # fmt: skip
+
+
+class ReturnPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+    items: list[ReturnView]
+
+
+@router.get("", response_model=ReturnPage)
+async def search_returns(
+    db: DbSession,
+    _: StaffAny,
+    settings: AppSettings,
+    status: Status | None = None,
+    q: Annotated[str | None, Query(max_length=254, description="return id, order number, e-mail or tracking")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+) -> ReturnPage:
+    total, rows = await list_returns(db, status, q, limit, offset)
+    nxt = offset + limit if offset + limit < total else None
+    items = [return_view(r.state, workflow_url(settings, r.id)) for r in rows]
+    return ReturnPage(total=total, limit=limit, offset=offset, next_offset=nxt, items=items)
+
+
+@router.get("/{rid}", response_model=ReturnView)
+async def get_return(rid: str, who: SignedIn, db: DbSession, settings: AppSettings) -> ReturnView:
+    row = await _visible_return(db, rid, who)
+    return return_view(row.state, workflow_url(settings, rid) if isinstance(who, Staff) else None)
+
+
+@router.get("/{rid}/label.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def get_label(
+    rid: str, who: SignedIn, db: DbSession, direction: Literal["inbound", "outbound"] = "inbound"
+) -> Response:
+    await _visible_return(db, rid, who)
+    pdf = await db.scalar(
+        select(ShipmentRow.label_pdf).where(
+            ShipmentRow.return_id == rid, ShipmentRow.direction == direction, ShipmentRow.voided_at.is_(None)
+        )
+    )
+    if pdf is None:
+        raise HTTPException(404, "label: this return has no valid label")
+    headers = {
+        "Content-Disposition": f'inline; filename="return-label-{rid}.pdf"',
+        "Cache-Control": "private",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post("/{rid}/cancel", response_model=ReturnView)
+async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: TemporalClient) -> ReturnView:
+    if isinstance(who, Staff) and who.role != "admin":
+        raise HTTPException(403, "Authorization: only the shopper or an admin can cancel a return")
+    await _visible_return(db, rid, who)
+    by = "shopper" if isinstance(who, Shopper) else who.name
+    handle = temporal.get_workflow_handle(rid)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by)))
+
+
+@router.post("/{rid}/approve", response_model=ReturnView)
+async def approve_return(rid: str, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
+    await _visible_return(db, rid, who)
+    handle = temporal.get_workflow_handle(rid)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name)))
+
+
+class RejectIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+@router.post("/{rid}/reject", response_model=ReturnView)
+async def reject_return(rid: str, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
+    await _visible_return(db, rid, who)
+    handle = temporal.get_workflow_handle(rid)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason)))
+
+
+class InspectionIn(Strict):
+    lines: Annotated[list[InspectionLine], Field(min_length=1, max_length=100)]
+
+
+@router.post("/{rid}/inspection", response_model=ReturnView)
+async def inspect_return(
+    rid: str, body: InspectionIn, who: Warehouse, db: DbSession, temporal: TemporalClient
+) -> ReturnView:
+    await _visible_return(db, rid, who)
+    handle = temporal.get_workflow_handle(rid)
+    inspection = Inspection(lines=body.lines, inspected_by=who.name)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection)))
+
+
+class ReviewIn(Strict):
+    approve: bool
+    amount: Annotated[int | None, Field(ge=0, le=10**12)] = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+@router.post("/{rid}/refund-review", response_model=ReturnView)
+async def review_refund(rid: str, body: ReviewIn, who: Finance, db: DbSession, temporal: TemporalClient) -> ReturnView:
+    await _visible_return(db, rid, who)
+    handle = temporal.get_workflow_handle(rid)
+    review = RefundReview(**body.model_dump(), reviewed_by=who.name)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review)))

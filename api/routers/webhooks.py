@@ -1,0 +1,71 @@
+"""Carrier webhooks, signed as Standard Webhooks v1; each scan becomes a signal to its return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from api.deps import AppSettings, DbSession, TemporalClient
+from api.temporal_calls import call
+from db.models import CarrierEventRow
+from db.queries import return_by_tracking
+from domain.models import CarrierEvent, CarrierEventKind
+from workflows.return_workflow import ReturnWorkflow
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+MAX_BODY = 1024 * 1024
+
+
+class LocalScan(BaseModel):
+    tracking_number: str
+    event: CarrierEventKind
+    occurred_at: datetime
+
+
+class Accepted(BaseModel):
+    accepted: bool
+    matched: bool
+
+
+@router.post("/carriers/local", status_code=202, response_model=Accepted)
+async def local_carrier(request: Request, db: DbSession, temporal: TemporalClient, settings: AppSettings) -> Accepted:
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise HTTPException(413, "body: larger than 1 MiB")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, "body: larger than 1 MiB")
+    try:
+        # Checks the HMAC and that webhook-timestamp is within 5 minutes of now.
+        Webhook(settings.webhook_secret()).verify(body, dict(request.headers))
+    except WebhookVerificationError as e:
+        raise HTTPException(401, f"webhook-signature: {e}") from e
+    try:
+        scan = LocalScan.model_validate_json(body)
+    except ValidationError as e:
+        raise HTTPException(422, e.errors(include_url=False, include_context=False)) from e
+    event_id = request.headers["webhook-id"]
+    tracking = scan.tracking_number.strip().upper()
+    rid = await return_by_tracking(db, tracking)
+    await db.execute(
+        insert(CarrierEventRow)
+        .values(
+            event_id=f"local:{event_id}",
+            carrier="local",
+            tracking_number=tracking,
+            event=scan.event,
+            occurred_at=scan.occurred_at,
+            matched=rid is not None,
+        )  # fmt: skip
+        .on_conflict_do_nothing()
+    )
+    await db.commit()
+    if rid is not None:
+        event = CarrierEvent(
+            tracking_number=tracking, event=scan.event, occurred_at=scan.occurred_at, event_id=event_id
+        )
+        await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
+    return Accepted(accepted=True, matched=rid is not None)

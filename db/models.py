@@ -1,0 +1,189 @@
+"""SQLAlchemy 2 models: orders, inventory, tokens, the return read model and the money ledgers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB, datetime: DateTime(timezone=True)}
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InventoryItem(Base):
+    __tablename__ = "inventory"
+    sku: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    available: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = _now()
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    number: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    data: Mapped[dict[str, Any]]  # the whole domain.models.Order
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class StaffToken(Base):
+    __tablename__ = "staff_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None]
+
+
+class PortalSession(Base):
+    __tablename__ = "portal_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(200), ForeignKey("orders.number"))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = _now()
+
+
+class ReturnRow(Base):
+    """Read model of one return, written by the workflow's activities at every transition."""
+
+    __tablename__ = "returns"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(200), ForeignKey("orders.number"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    refund_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    store_credit_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    fees_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[dict[str, Any]]  # domain.models.ReturnState as JSON
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ShipmentRow(Base):
+    __tablename__ = "shipments"
+    tracking_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    direction: Mapped[str] = mapped_column(String(10))
+    carrier: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30))
+    label_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _now()
+    voided_at: Mapped[datetime | None]
+
+
+class TimelineRow(Base):
+    __tablename__ = "return_timeline"
+    return_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class RefundRow(Base):
+    """One refund per deterministic key; written before Stripe is called, completed after."""
+
+    __tablename__ = "refunds"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    payment_reference: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))  # pending, succeeded, failed
+    provider_refund_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+    completed_at: Mapped[datetime | None]
+
+
+class StoreCredit(Base):
+    __tablename__ = "store_credits"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _now()
+
+
+class StoreCreditEntry(Base):
+    __tablename__ = "store_credit_entries"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), ForeignKey("store_credits.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # grant, bonus, redeem
+    amount: Mapped[int] = mapped_column(BigInteger)  # signed: redemptions are negative
+    return_id: Mapped[str | None] = mapped_column(String(40))
+    order_reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+class Reservation(Base):
+    __tablename__ = "stock_reservations"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    sku: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # reserved, shipped, released
+    created_at: Mapped[datetime] = _now()
+
+
+class CarrierEventRow(Base):
+    __tablename__ = "carrier_events"
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime]
+    matched: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = _now()
+
+
+class SentEmail(Base):
+    """One row per e-mail kind and return, so a retried activity never sends twice."""
+
+    __tablename__ = "sent_emails"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _now()
+
+
+Index("ix_returns_status_updated", ReturnRow.status, ReturnRow.updated_at)
+
+
+class ReturnClaim(Base):
+    """The quantity of an order line a return holds; the order row is locked while claims are made."""
+
+    __tablename__ = "return_claims"
+    return_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(200), ForeignKey("orders.number"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,73 @@
+"""Read-side query helpers shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InventoryItem, OrderRow, ReturnClaim, ReturnRow, ShipmentRow
+from domain.models import Order
+
+
+async def get_order(s: AsyncSession, number: str) -> Order | None:
+    row = await s.get(OrderRow, number)
+    return Order.model_validate(row.data) if row else None
+
+
+async def claimed_quantities(s: AsyncSession, order_number: str) -> dict[str, int]:
+    rows = await s.execute(
+        select(ReturnClaim.line_id, func.sum(ReturnClaim.quantity))
+        .where(ReturnClaim.order_number == order_number, ReturnClaim.released.is_(False))
+        .group_by(ReturnClaim.line_id)
+    )
+    return {line_id: int(total) for line_id, total in rows}
+
+
+async def return_by_tracking(s: AsyncSession, tracking_number: str) -> str | None:
+    return await s.scalar(select(ShipmentRow.return_id).where(ShipmentRow.tracking_number == tracking_number))
+
+
+async def list_returns(
+    s: AsyncSession, status: str | None, q: str | None, limit: int, offset: int
+) -> tuple[int, list[ReturnRow]]:
+    stmt = select(ReturnRow)
+    if status:
+        stmt = stmt.where(ReturnRow.status == status)
+    if q:
+        needle = q.strip()
+        by_tracking = select(ShipmentRow.return_id).where(ShipmentRow.tracking_number == needle.upper())
+        stmt = stmt.where(
+            or_(
+                ReturnRow.id == needle.upper(),
+                ReturnRow.order_number == needle,
+                ReturnRow.email == needle.lower(),
+                ReturnRow.id.in_(by_tracking),
+            )
+        )
+    total = await s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = await s.scalars(stmt.order_by(ReturnRow.updated_at.desc(), ReturnRow.id).limit(limit).offset(offset))
+    return total, list(rows)
+
+
+async def upsert_inventory(
+    s: AsyncSession, sku: str, title: str, unit_price: int, currency: str, available: int
+) -> None:
+    values = {"title": title, "unit_price": unit_price, "currency": currency, "available": available}
+    stmt = insert(InventoryItem).values(sku=sku, **values)
+    await s.execute(
+        stmt.on_conflict_do_update(index_elements=[InventoryItem.sku], set_={**values, "updated_at": func.now()})
+    )
+
+
+async def upsert_order(s: AsyncSession, order: Order) -> bool:
+    """Insert or replace an order by number; True when it is new."""
+    data = order.model_dump(mode="json")
+    stmt = insert(OrderRow).values(number=order.number, email=order.email, data=data)
+    result = await s.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[OrderRow.number],
+            set_={"email": order.email, "data": data, "updated_at": func.now()},
+        ).returning(OrderRow.created_at == OrderRow.updated_at)
+    )
+    return bool(result.scalar_one())

@@ -1,0 +1,1 @@
+"""Pure, deterministic domain code: types, money, policy. No I/O; safe inside workflows."""

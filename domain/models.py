@@ -1,0 +1,224 @@
+"""Types that flow between the API, the workflows and the activities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.money import normalize_currency
+
+Status = Literal[
+    "pending_approval",
+    "awaiting_shipment",
+    "in_transit",
+    "received",
+    "pending_refund_review",
+    "completed",
+    "rejected",
+    "cancelled",
+    "expired",
+]
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "rejected", "cancelled", "expired"})
+# Returns in these states no longer hold a claim on the order's quantities.
+RELEASED_STATUSES: frozenset[str] = frozenset({"rejected", "cancelled", "expired"})
+
+Resolution = Literal["refund", "store_credit", "exchange"]
+Condition = Literal["new", "opened", "damaged"]
+CarrierEventKind = Literal["in_transit", "delivered", "exception"]
+MinorUnits = Annotated[int, Field(ge=0, le=10**12)]
+Quantity = Annotated[int, Field(ge=1, le=10_000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Address(Strict):
+    name: ShortText
+    line1: ShortText
+    line2: Annotated[str, Field(max_length=200)] = ""
+    city: ShortText
+    postal_code: Annotated[str, Field(max_length=20)] = ""
+    region: Annotated[str, Field(max_length=100)] = ""
+    country: Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
+
+
+class Payment(Strict):
+    provider: Literal["stripe"]
+    reference: ShortText
+
+
+class OrderLine(Strict):
+    id: ShortText
+    sku: ShortText
+    title: ShortText
+    quantity: Quantity
+    unit_price: MinorUnits
+    final_sale: bool = False
+
+
+class Order(Strict):
+    number: ShortText
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    currency: str
+    placed_at: datetime
+    delivered_at: datetime | None = None
+    payment: Payment
+    shipping_address: Address
+    lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return normalize_currency(v)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return v.strip().lower()
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> Order:
+        ids = [line.id for line in self.lines]
+        if len(ids) != len(set(ids)):
+            raise ValueError("lines: each line id must be unique")
+        return self
+
+    def line(self, line_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+class ReturnLineRequest(Strict):
+    line_id: ShortText
+    quantity: Quantity
+    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    resolution: Resolution
+    exchange_sku: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _exchange_needs_sku(self) -> ReturnLineRequest:
+        if self.resolution == "exchange" and not self.exchange_sku:
+            raise ValueError("exchange_sku is required when resolution is exchange")
+        return self
+
+
+class ReturnRequest(Strict):
+    order_number: ShortText
+    lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> ReturnRequest:
+        ids = [line.line_id for line in self.lines]
+        if len(ids) != len(set(ids)):
+            raise ValueError("lines: each line_id may appear once")
+        return self
+
+
+class LineDecision(BaseModel):
+    line_id: str
+    sku: str = ""
+    title: str = ""
+    quantity: int
+    unit_price: int = 0
+    reason: str
+    resolution: Resolution
+    exchange_sku: str | None = None
+    eligible: bool
+    refusal: str | None = None
+    value: int = 0
+    fee: int = 0
+    refund: int = 0
+    store_credit: int = 0
+
+
+class Decision(BaseModel):
+    approved: bool
+    status: Status | None
+    reasons: list[str]
+    currency: str
+    lines: list[LineDecision]
+    value_total: int = 0
+    refund_total: int = 0
+    store_credit_total: int = 0
+    fees_total: int = 0
+
+    @property
+    def ineligible(self) -> list[LineDecision]:
+        return [line for line in self.lines if not line.eligible]
+
+
+class InspectionLine(Strict):
+    line_id: ShortText
+    accepted_quantity: Annotated[int, Field(ge=0, le=10_000)]
+    condition: Condition
+    restock: bool
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class Inspection(Strict):
+    lines: Annotated[list[InspectionLine], Field(min_length=1, max_length=100)]
+    inspected_by: str = ""
+
+
+class RefundReview(Strict):
+    approve: bool
+    amount: MinorUnits | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+    reviewed_by: str = ""
+
+
+class CarrierEvent(BaseModel):
+    tracking_number: str
+    event: CarrierEventKind
+    occurred_at: datetime
+    event_id: str = ""
+
+
+class Shipment(BaseModel):
+    direction: Literal["inbound", "outbound"]
+    carrier: str
+    tracking_number: str
+    label_url: str
+    status: str
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    at: datetime
+    status: str
+    message: str
+
+
+class ReturnLineState(BaseModel):
+    decision: LineDecision
+    accepted_quantity: int | None = None
+    condition: Condition | None = None
+    restock: bool | None = None
+    note: str = ""
+    refunded: int = 0
+    credited: int = 0
+    exchanged_quantity: int = 0
+
+
+class ReturnState(BaseModel):
+    """What the `state` query answers and what the read model stores."""
+
+    id: str
+    order_number: str
+    email: str
+    currency: str
+    status: Status
+    lines: list[ReturnLineState]
+    shipments: list[Shipment] = []
+    timeline: list[TimelineEntry] = []
+    decision_reasons: list[str] = []
+    refund_total: int = 0
+    store_credit_total: int = 0
+    fees_total: int = 0
+    store_credit_code: str | None = None
+    version: int = 0  # bumped at every change, so the read model never goes back in time
+    created_at: datetime
+    updated_at: datetime

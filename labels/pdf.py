@@ -1,0 +1,143 @@
+"""The 4x6 inch return label as a PDF: a pure function, data in, bytes out."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import unicodedata
+
+from pydantic import BaseModel, Field, model_validator
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+WIDTH, HEIGHT = 4 * inch, 6 * inch
+MARGIN = 10.0
+INNER = WIDTH - 2 * MARGIN
+REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
+
+
+class LabelData(BaseModel):
+    return_id: str = Field(min_length=1)
+    # Code128 silently drops characters outside ASCII, so the bars would not match the number.
+    tracking_number: str = Field(pattern=r"^[\x20-\x7e]+$")
+    carrier: str
+    shop_name: str
+    ship_from: list[str] = Field(min_length=1)
+    ship_to: list[str] = Field(min_length=1)
+    created: datetime.date
+    parcel: int = Field(1, ge=1)
+    parcels: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _parcel_within_count(self) -> LabelData:
+        if self.parcel > self.parcels:
+            raise ValueError(f"parcel {self.parcel} of {self.parcels}")
+        return self
+
+
+def _safe(text: str) -> str:
+    """Text the built-in Type 1 fonts can draw.
+
+    Helvetica covers Latin-1 only; fonts for other scripts (an embedded TTF such as DejaVu or Noto)
+    are a later issue. Until then anything else becomes '?' rather than a crash or a missing glyph.
+    NFC first, so a decomposed "São" (a + combining tilde) still prints as "São". PDF string
+    delimiters such as "(" and "\\" need nothing here: ReportLab escapes them when it writes.
+    """
+    text = "".join(" " if ch in "\t\r\n" else ch for ch in unicodedata.normalize("NFC", text))
+    return "".join(ch if " " <= ch <= "~" or "\xa0" <= ch <= "\xff" else "?" for ch in text).strip()
+
+
+def _fit(text: str, font: str, size: float, width: float, floor: float = 0.7) -> tuple[str, float]:
+    """Shrink down to `floor` x size, then cut with '...': long input must never run off the label."""
+    text = _safe(text)
+    natural = stringWidth(text, font, size)
+    if natural > width:
+        size = max(size * floor, size * width / natural * 0.995)
+    while len(text) > 3 and stringWidth(text, font, size) > width:
+        text = text[:-4].rstrip() + "..."
+    return text, size
+
+
+def _line(
+    c: Canvas, x: float, y: float, text: str, font: str, size: float, width: float = INNER, floor: float = 0.7
+) -> None:
+    text, size = _fit(text, font, size, width, floor)
+    c.setFont(font, size)
+    c.drawString(x, y, text)
+
+
+def _rule(c: Canvas, y: float, weight: float = 1.5) -> None:
+    c.setLineWidth(weight)
+    c.line(MARGIN - 4, y, WIDTH - MARGIN + 4, y)
+
+
+def _address(c: Canvas, top: float, label: str, lines: list[str], size: float, max_lines: int) -> None:
+    c.setFont(BOLD, 8)
+    c.drawString(MARGIN, top - 8, label)
+    shown = lines[:max_lines]
+    if len(lines) > max_lines:  # keep the country, which is the line a sorter needs most
+        shown = lines[: max_lines - 1] + lines[-1:]
+    fonts = [BOLD if i == 0 else REGULAR for i in range(len(shown))]
+    # One size for the whole block, set by its longest line, so the address reads as one unit.
+    size = min(_fit(t, f, size, INNER - 26)[1] for t, f in zip(shown, fonts, strict=True))
+    y = top - 8 - size * 1.35
+    for text, font in zip(shown, fonts, strict=True):
+        _line(c, MARGIN + 26, y, text, font, size, INNER - 26)
+        y -= size * 1.15
+
+
+def _barcode(c: Canvas, top: float, value: str, height: float) -> None:
+    modules = Code128(value, barWidth=1, quiet=0).width
+    # Widest whole-label fit, capped so short numbers stay proportionate; the 10-module quiet
+    # zones each side are part of the budget because scanners need them blank.
+    bar = min(2.2, INNER / (modules + 20))
+    quiet = 10 * bar
+    code = Code128(value, barWidth=bar, barHeight=height, quiet=1, lquiet=quiet, rquiet=quiet)
+    code.drawOn(c, (WIDTH - code.width) / 2, top - height)
+    text, size = _fit(value, BOLD, 12, INNER, floor=0)
+    c.setFont(BOLD, size)
+    c.drawCentredString(WIDTH / 2, top - height - 14, text)
+
+
+def render_return_label(data: LabelData) -> bytes:
+    """One 4x6 page. `invariant=1` pins dates and document ids, so equal input gives equal bytes."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(WIDTH, HEIGHT), invariant=1, pageCompression=1)
+    c.setTitle(_safe(f"Return label {data.return_id}"))
+    c.setLineWidth(1.5)
+    c.rect(MARGIN - 4, MARGIN - 4, WIDTH - 2 * MARGIN + 8, HEIGHT - 2 * MARGIN + 8)
+
+    # Header: inverted band, so carrier and "RETURN" read at arm's length on a sorting belt.
+    top = HEIGHT - MARGIN + 4
+    c.rect(MARGIN - 4, top - 40, WIDTH - 2 * MARGIN + 8, 40, stroke=0, fill=1)
+    c.setFillGray(1)
+    _line(c, MARGIN + 2, top - 27, data.carrier.upper(), BOLD, 18, INNER * 0.55)
+    c.setFont(BOLD, 22)
+    c.drawRightString(WIDTH - MARGIN - 2, top - 28, "RETURN")
+    c.setFillGray(0)
+    _line(c, MARGIN, top - 55, f"Return to {data.shop_name}", BOLD, 10)
+    _rule(c, top - 62)
+
+    _address(c, top - 66, "FROM", data.ship_from, 8, 4)
+    _rule(c, top - 120, 0.75)
+    _address(c, top - 126, "TO", data.ship_to, 13, 5)
+    _rule(c, top - 220)
+
+    _barcode(c, top - 228, data.tracking_number, 76)
+    _rule(c, top - 330)
+
+    c.setFont(BOLD, 8)
+    c.drawString(MARGIN, top - 342, "RMA")
+    # Staff type the RMA into the console: it may shrink but is never cut.
+    _line(c, MARGIN, top - 372, data.return_id, BOLD, 28, floor=0)
+    _rule(c, top - 384)
+
+    c.setFont(REGULAR, 9)
+    c.drawString(MARGIN, MARGIN + 8, data.created.isoformat())
+    c.setFont(BOLD, 11)
+    c.drawRightString(WIDTH - MARGIN, MARGIN + 8, f"parcel {data.parcel}/{data.parcels}")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

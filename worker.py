@@ -1,0 +1,58 @@
+"""The Temporal worker: registers the workflows and every activity on the `reverso` task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.carriers.local import LocalCarrier
+from activities.inventory import Inventory
+from activities.notifications import Notifications
+from activities.payments import Payments
+from activities.read_model import ReadModel
+from activities.store_credit import StoreCredits
+from settings import Settings, get_settings
+from workflows.exchange import ExchangeWorkflow
+from workflows.return_workflow import ReturnWorkflow
+
+WORKFLOWS = [ReturnWorkflow, ExchangeWorkflow]
+
+
+def activities(settings: Settings) -> list[object]:
+    found: list[object] = []
+    for cls in (ReadModel, LocalCarrier, Payments, StoreCredits, Inventory, Notifications):
+        instance = cls(settings)
+        found += [
+            getattr(instance, name)
+            for name in dir(cls)
+            if hasattr(getattr(cls, name), "__temporal_activity_definition")
+        ]
+    return found
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities(settings))
+
+
+async def run(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    client = await connect(settings)
+    logging.getLogger("reverso.worker").info("worker polling task queue %s", settings.task_queue)
+    await build_worker(client, settings).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())

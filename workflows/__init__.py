@@ -1,0 +1,1 @@
+"""Temporal workflows. Deterministic: they import domain/ and activity references only."""
