@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import PolicySettings
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     warehouse_address: str = "Reverso Returns Centre\nRua do Armazem 12\n4400-001 Vila Nova de Gaia\nPT"
 
     portal_session_hours: int = 24
-    policy: PolicySettings = Field(default_factory=PolicySettings)
+    policy: PolicySettings = PolicySettings()
 
     @model_validator(mode="after")
     def _beside_reverso_dev(self) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import stripe
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql import func
 from temporalio import activity
@@ -24,8 +24,9 @@ class Payments(ActivityBase):
 
     @activity.defn(name="refund_payment")
     async def refund(self, inp: RefundInput) -> RefundResult:
-        """Refund once per key: the ledger row is written first, and a retry after a crash asks
-        Stripe for a refund carrying our key before it would ever create another."""
+        """Refund once per key. The ledger row is locked while Stripe is asked, so overlapping attempts
+        (a timed-out attempt still running beside its retry) take turns; and a retry after a crash
+        looks for a refund carrying our key before it would ever create another."""
         async with self.sessions.begin() as s:
             await s.execute(
                 insert(RefundRow)
@@ -36,29 +37,23 @@ class Payments(ActivityBase):
                     amount=inp.amount,
                     currency=inp.currency.upper(),
                     status="pending",
-                )  # fmt: skip
+                )
                 .on_conflict_do_nothing()
             )
-            row = await s.scalar(select(RefundRow).where(RefundRow.key == inp.key))
-        assert row is not None
-        if row.status == "succeeded" and row.provider_refund_id:
+            row = await s.scalar(select(RefundRow).where(RefundRow.key == inp.key).with_for_update())
+            assert row is not None
+            if row.status != "succeeded" or not row.provider_refund_id:
+                row.provider_refund_id = await asyncio.to_thread(self._find_or_create, self._client(), row)
+                row.status = "succeeded"
+                row.completed_at = func.now()
             return RefundResult(key=inp.key, amount=row.amount, provider_refund_id=row.provider_refund_id)
-        client = self._client()
-        refund_id = await asyncio.to_thread(self._find_or_create, client, row)
-        async with self.sessions.begin() as s:
-            await s.execute(
-                update(RefundRow)
-                .where(RefundRow.key == inp.key)
-                .values(status="succeeded", provider_refund_id=refund_id, completed_at=func.now())
-            )
-        return RefundResult(key=inp.key, amount=row.amount, provider_refund_id=refund_id)
 
     @staticmethod
     def _find_or_create(client: stripe.StripeClient, row: RefundRow) -> str:
         for earlier in client.v1.refunds.list(
             {"payment_intent": row.payment_reference, "limit": 100}
         ).auto_paging_iter():
-            if (earlier.metadata or {}).get("reverso_key") == row.key:
+            if earlier.metadata and earlier.metadata.to_dict().get("reverso_key") == row.key:
                 return earlier.id
         try:
             refund = client.v1.refunds.create(

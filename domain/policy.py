@@ -6,6 +6,7 @@ The portal's preview, the workflow's decision and the finance view all call thes
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +18,7 @@ from domain.models import (
     OrderLine,
     ReturnLineRequest,
     ReturnLineState,
+    Status,
 )
 from domain.money import format_amount, percent_of
 
@@ -77,28 +79,24 @@ def decide(
     lines: list[LineDecision] = []
     for req in requested:
         line = order.line(req.line_id)
-        base = dict(line_id=req.line_id, quantity=req.quantity, reason=req.reason,
-                    resolution=req.resolution, exchange_sku=req.exchange_sku)  # fmt: skip
+        base = LineDecision(
+            line_id=req.line_id,
+            quantity=req.quantity,
+            reason=req.reason,
+            resolution=req.resolution,
+            exchange_sku=req.exchange_sku,
+            eligible=False,
+        )
         if line is None:
-            lines.append(LineDecision(**base, eligible=False, refusal="no such line in this order"))
+            lines.append(base.model_copy(update={"refusal": "no such line in this order"}))
             continue
         returnable, ok, why = line_eligibility(order, line, returned.get(line.id, 0), now, policy)
         if ok and req.quantity > returnable:
             ok, why = False, f"only {returnable} of this line can still be returned"
         if ok and req.reason not in policy.reasons:
             ok, why = False, f"reason must be one of: {', '.join(policy.reasons)}"
-        value = line.unit_price * req.quantity
-        lines.append(
-            LineDecision(
-                **base,
-                sku=line.sku,
-                title=line.title,
-                unit_price=line.unit_price,
-                eligible=ok,
-                refusal=why,
-                value=value,
-            )  # fmt: skip
-        )
+        update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price, "eligible": ok, "refusal": why}
+        lines.append(base.model_copy(update={**update, "value": line.unit_price * req.quantity}))
     _price(lines, {r.line_id: r for r in requested}, policy)
     value_total = sum(x.value for x in lines)
     amounts = _totals(lines)
@@ -111,10 +109,10 @@ def decide(
     reasons = [f"every line is within the {policy.window_days}-day return window and returnable"]
     if value_total <= policy.auto_approve_limit:
         reasons.append(f"value {shown} is within the auto-approve limit of {limit}")
-        approved, status = True, "awaiting_shipment"
+        approved, status = True, cast(Status, "awaiting_shipment")
     else:
         reasons.append(f"value {shown} is above the auto-approve limit of {limit}: a person will review it")
-        approved, status = False, "pending_approval"
+        approved, status = False, cast(Status, "pending_approval")
     return Decision(approved=approved, status=status, reasons=reasons, currency=order.currency,
                     lines=lines, value_total=value_total, **amounts)  # fmt: skip
 

@@ -7,7 +7,7 @@ import email
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -19,7 +19,6 @@ import stripe
 from sqlalchemy import select, text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from tests.support import services
 
 from db.engine import get_sessionmaker
 from db.migrate import upgrade
@@ -27,6 +26,7 @@ from db.models import InventoryItem, ShipmentRow, StoreCredit
 from db.queries import upsert_inventory, upsert_order
 from domain.models import Order
 from settings import Settings
+from tests.support import services
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +86,8 @@ class Shop:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Workflow tests set the time-skipping server's clock here: its "now" runs ahead of the wall.
+        self.clock: Callable[[], Awaitable[datetime]] | None = None
 
     async def inventory(self, sku: str, available: int, unit_price: int = 2500) -> None:
         async with get_sessionmaker(self.settings.resolved_database_url()).begin() as s:
@@ -95,7 +97,7 @@ class Shop:
                     delivered_days_ago: int = 5, email_addr: str = "shopper@example.com") -> Order:  # fmt: skip
         pi = stripe.PaymentIntent.create(amount=quantity * unit_price, currency="eur",
                                          payment_method="pm_card_visa", confirm=True)  # fmt: skip
-        now = datetime.now(UTC)
+        now = await self.clock() if self.clock else datetime.now(UTC)
         order = Order.model_validate({
             "number": "T" + uuid.uuid4().hex[:8].upper(), "email": email_addr, "currency": "EUR",
             "placed_at": now - timedelta(days=delivered_days_ago + 2),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -44,13 +44,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.exchange import ExchangeWorkflow
+    from workflows.options import RETRY, TIMEOUT
 
 STATUS_KEY = SearchAttributeKey.for_keyword("ReturnStatus")
 ORDER_KEY = SearchAttributeKey.for_keyword("OrderNumber")
-ACTIVITY = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-)
 
 
 class SubmitAnswer(ReturnState):
@@ -64,6 +61,7 @@ class ReturnWorkflow:
         # Input at init: with update-with-start, `submit` may run before `run` does.
         self._input = inp
         self.inspected = False
+        self.submitted = False  # set when `submit` has finished, label included
         self.state: ReturnState | None = None
         self.claim: ClaimResult | None = None
         self.invalid = False
@@ -89,7 +87,8 @@ class ReturnWorkflow:
                 lines=req.lines,
                 now=workflow.now(),
             ),  # fmt: skip
-            **ACTIVITY,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
         )
         decision = self.claim.decision
         if decision.ineligible:
@@ -110,6 +109,7 @@ class ReturnWorkflow:
         if decision.approved:
             await self._issue_label()
         await self._project()
+        self.submitted = True
         return SubmitAnswer(**self.state.model_dump(), decision=decision)
 
     @submit.validator
@@ -120,8 +120,8 @@ class ReturnWorkflow:
     @workflow.update
     async def approve(self, by: str) -> ReturnState:
         self.approved_by = by or "admin"
+        await self._issue_label()  # before the status changes, so the run loop finds the label
         self._transition("awaiting_shipment", f"approved by {self.approved_by}")
-        await self._issue_label()
         await self._project()
         return self._now_state()
 
@@ -218,7 +218,7 @@ class ReturnWorkflow:
 
     @workflow.run
     async def run(self, inp: ReturnInput) -> str:
-        await workflow.wait_condition(lambda: self.state is not None or self.invalid)
+        await workflow.wait_condition(lambda: self.submitted or self.invalid)
         if self.invalid:
             return "invalid"
         if self._status() == "pending_approval":
@@ -260,7 +260,9 @@ class ReturnWorkflow:
 
     async def _close_unshipped(self, status: str) -> str:
         for shipment in self._now_state().shipments:
-            await workflow.execute_activity_method(LocalCarrier.void_label, shipment.tracking_number, **ACTIVITY)
+            await workflow.execute_activity_method(
+                LocalCarrier.void_label, shipment.tracking_number, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+            )
             shipment.status = "voided"
         self._touch()
         await self._project()
@@ -299,7 +301,7 @@ class ReturnWorkflow:
                     Payments.refund,
                     RefundInput(key=f"{state.id}:refund:{x.line_id}", return_id=state.id,
                                 payment_reference=order.payment.reference, amount=x.refund, currency=order.currency),
-                    **ACTIVITY,
+                    start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
                 )  # fmt: skip
         credit = sum(x.store_credit for x in settled)
         if credit > 0:
@@ -307,7 +309,7 @@ class ReturnWorkflow:
                 StoreCredits.grant,
                 CreditInput(key=f"{state.id}:credit", return_id=state.id, email=state.email,
                             currency=state.currency, amount=credit),
-                **ACTIVITY,
+                start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
             )  # fmt: skip
             state.store_credit_code = granted.code
         by_id = {x.line_id: x for x in settled}
@@ -392,7 +394,9 @@ class ReturnWorkflow:
             workflow.upsert_search_attributes([STATUS_KEY.value_set(status)])
 
     async def _project(self) -> None:
-        await workflow.execute_activity_method(ReadModel.project, self._now_state(), **ACTIVITY)
+        await workflow.execute_activity_method(
+            ReadModel.project, self._now_state(), start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+        )
 
     async def _issue_label(self) -> None:
         state = self._now_state()
@@ -405,7 +409,8 @@ class ReturnWorkflow:
                 direction="inbound",
                 ship_from=_address_lines(self._order.shipping_address),
             ),
-            **ACTIVITY,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
         )
         state.shipments.append(shipment)
         self._log(state.status, f"return label issued, tracking number {shipment.tracking_number}")
@@ -430,7 +435,8 @@ class ReturnWorkflow:
                 context={**base, **context},
                 attach_label=attach,
             ),
-            **ACTIVITY,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
         )
 
     async def _wait_until_left(self, status: str, timeout: timedelta) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -26,7 +27,8 @@ async def _postgres(request: Request) -> str:
 async def _temporal(request: Request) -> str:
     try:
         client = await get_temporal(request)
-        await asyncio.wait_for(client.workflow_service.get_system_info({}), timeout=3)  # type: ignore[arg-type]
+        if not await client.service_client.check_health(timeout=timedelta(seconds=3)):
+            return "down"
         return "ok"
     except Exception:
         return "down"

@@ -29,7 +29,7 @@ from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow, ShipmentRow
 from db.queries import claimed_quantities, get_order, list_returns
 from domain.messages import ReturnInput, SubmitRequest
-from domain.models import Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
+from domain.models import FINAL_STATUSES, Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
 from domain.policy import decide
 from workflows.return_workflow import ORDER_KEY, STATUS_KEY, ReturnWorkflow
 
@@ -50,6 +50,14 @@ async def _visible_return(db: DbSession, rid: str, who: Staff | Shopper) -> Retu
     row = await db.get(ReturnRow, rid)
     if row is None or (isinstance(who, Shopper) and row.order_number != who.order_number):
         raise HTTPException(404, NOT_FOUND)
+    return row
+
+
+async def _open_return(db: DbSession, rid: str, who: Staff | Shopper) -> ReturnRow:
+    """The row of a return that can still change; a finished one answers 409 naming its status."""
+    row = await _visible_return(db, rid, who)
+    if row.status in FINAL_STATUSES:
+        raise HTTPException(409, f"status: the return is {row.status} and can no longer change")
     return row
 
 
@@ -141,7 +149,7 @@ async def get_label(
 async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: TemporalClient) -> ReturnView:
     if isinstance(who, Staff) and who.role != "admin":
         raise HTTPException(403, "Authorization: only the shopper or an admin can cancel a return")
-    await _visible_return(db, rid, who)
+    await _open_return(db, rid, who)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
     return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by)))
@@ -149,7 +157,7 @@ async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: Tempor
 
 @router.post("/{rid}/approve", response_model=ReturnView)
 async def approve_return(rid: str, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
-    await _visible_return(db, rid, who)
+    await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name)))
 
@@ -160,7 +168,7 @@ class RejectIn(Strict):
 
 @router.post("/{rid}/reject", response_model=ReturnView)
 async def reject_return(rid: str, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
-    await _visible_return(db, rid, who)
+    await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason)))
 
@@ -173,7 +181,7 @@ class InspectionIn(Strict):
 async def inspect_return(
     rid: str, body: InspectionIn, who: Warehouse, db: DbSession, temporal: TemporalClient
 ) -> ReturnView:
-    await _visible_return(db, rid, who)
+    await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
     return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection)))
@@ -187,7 +195,7 @@ class ReviewIn(Strict):
 
 @router.post("/{rid}/refund-review", response_model=ReturnView)
 async def review_refund(rid: str, body: ReviewIn, who: Finance, db: DbSession, temporal: TemporalClient) -> ReturnView:
-    await _visible_return(db, rid, who)
+    await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     review = RefundReview(**body.model_dump(), reviewed_by=who.name)
     return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review)))
