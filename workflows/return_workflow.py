@@ -106,6 +106,7 @@ class ReturnWorkflow:
             created_at=now, updated_at=now,
         )  # fmt: skip
         self._log(decision.status, "return requested: " + "; ".join(decision.reasons))
+        self._publish_status()
         if decision.approved:
             await self._issue_label()
         await self._project()
@@ -389,9 +390,12 @@ class ReturnWorkflow:
     def _transition(self, status: Status, message: str) -> None:
         self._now_state().status = status
         self._log(status, message)
+        self._publish_status()
+
+    def _publish_status(self) -> None:
         # Kept only when the starter registered them (the time-skipping test server has none).
         if ORDER_KEY in workflow.info().typed_search_attributes:
-            workflow.upsert_search_attributes([STATUS_KEY.value_set(status)])
+            workflow.upsert_search_attributes([STATUS_KEY.value_set(self._status())])
 
     async def _project(self) -> None:
         await workflow.execute_activity_method(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from api.auth import Shopper, Staff
 from api.deps import (
@@ -83,7 +83,7 @@ async def create_return(
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=TypedSearchAttributes(
-            [ORDER_KEY.value_set(order.number), STATUS_KEY.value_set("pending_approval")]
+            [SearchAttributePair(ORDER_KEY, order.number), SearchAttributePair(STATUS_KEY, "pending_approval")]
         ),
     )
     answer = await call(
