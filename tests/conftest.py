@@ -6,6 +6,7 @@ import base64
 import email
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -67,7 +68,7 @@ def settings(pg_url: str, stripe_url: str, mail_dir: Path, tmp_path_factory: pyt
 @pytest_asyncio.fixture(scope="session")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=shutil.which("temporal-test-server")
+        data_converter=pydantic_data_converter, test_server_existing_path=_beside_python("temporal-test-server")
     )
     yield env
     await env.shutdown()
@@ -79,6 +80,12 @@ async def worker(ts_env: WorkflowEnvironment, settings: Settings) -> AsyncIterat
 
     async with build_worker(ts_env.client, settings):
         yield
+
+
+def _beside_python(name: str) -> str | None:
+    """The venv's own binary even when the venv is not activated; never a download."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
 
 
 class Shop:
