@@ -59,10 +59,10 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL: explicit setting first, else the one `reverso dev` wrote."""
         if self.database_url:
-            return _sqlalchemy_url(self.database_url)
+            return sqlalchemy_url(self.database_url)
         written = self.state_dir / "database_url"
         if written.exists():
-            return _sqlalchemy_url(written.read_text().strip())
+            return sqlalchemy_url(written.read_text().strip())
         raise RuntimeError(
             f"no database: set REVERSO_DATABASE_URL or start `reverso dev` with state dir {self.state_dir}"
         )
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         raise RuntimeError("no carrier webhook secret: set REVERSO_CARRIER_WEBHOOK_SECRET")
 
 
-def _sqlalchemy_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]

@@ -24,6 +24,8 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from settings import sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -41,13 +43,6 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
-
-
-def _sqlalchemy_url(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 @contextmanager
@@ -68,7 +63,7 @@ def scratch_dir(prefix: str = "reverso-") -> Iterator[Path]:
 @contextmanager
 def _fresh_database(server_url: str) -> Iterator[str]:
     """Create a uniquely named database on the server, yield its SQLAlchemy URL, drop it afterwards."""
-    server = make_url(_sqlalchemy_url(server_url))
+    server = make_url(sqlalchemy_url(server_url))
     admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"reverso_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:

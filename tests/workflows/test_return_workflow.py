@@ -57,6 +57,18 @@ async def wait_status(handle: WorkflowHandle, status: str) -> None:
     raise AssertionError(f"never reached {status}; last {state.status if state else None}")
 
 
+async def deliver_and_inspect(handle: WorkflowHandle, answer, accepted: int | None = None) -> None:
+    await scan(handle, tracking_of(answer), "delivered")
+    await wait_status(handle, "received")
+    await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer, accepted))
+
+
+def exchange_of(quantity: int, sku: str) -> list[dict]:
+    return [
+        {"line_id": "L1", "quantity": quantity, "reason": "too_small", "resolution": "exchange", "exchange_sku": sku}
+    ]
+
+
 def tracking_of(answer) -> str:
     return next(s.tracking_number for s in answer.shipments if s.direction == "inbound")
 
@@ -198,9 +210,7 @@ async def test_store_credit_goes_into_the_ledger(ts_env, worker, shop, settings,
         order.number,
         [{"line_id": "L1", "quantity": 1, "reason": "changed_mind", "resolution": "store_credit"}],
     )
-    await scan(handle, tracking_of(answer), "delivered")
-    await wait_status(handle, "received")
-    await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer))
+    await deliver_and_inspect(handle, answer)
     assert await handle.result() == "completed"
     state = await handle.query(ReturnWorkflow.get_state)
     assert state.store_credit_code and state.store_credit_total == 2000
@@ -211,23 +221,8 @@ async def test_store_credit_goes_into_the_ledger(ts_env, worker, shop, settings,
 async def test_exchange_reships_and_falls_back_to_refund_when_out_of_stock(ts_env, worker, shop, settings, db):
     await shop.inventory("TEE-L", available=1)
     order = await shop.order(quantity=2, unit_price=2500)
-    handle, answer = await start(
-        ts_env,
-        settings,
-        order.number,
-        [
-            {
-                "line_id": "L1",
-                "quantity": 2,
-                "reason": "too_small",
-                "resolution": "exchange",
-                "exchange_sku": "TEE-L",
-            }
-        ],
-    )
-    await scan(handle, tracking_of(answer), "delivered")
-    await wait_status(handle, "received")
-    await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer, accepted=1))
+    handle, answer = await start(ts_env, settings, order.number, exchange_of(2, "TEE-L"))
+    await deliver_and_inspect(handle, answer, accepted=1)
     # one accepted: one replacement reserved and shipped
     await wait_status(handle, "pending_refund_review")
     await handle.execute_update(ReturnWorkflow.review_refund, RefundReview(approve=True))
@@ -238,23 +233,8 @@ async def test_exchange_reships_and_falls_back_to_refund_when_out_of_stock(ts_en
     assert await db.available("TEE-L") == 0
     # stock is gone now: the next exchange is refunded instead
     order2 = await shop.order(quantity=1, unit_price=2500)
-    handle2, answer2 = await start(
-        ts_env,
-        settings,
-        order2.number,
-        [
-            {
-                "line_id": "L1",
-                "quantity": 1,
-                "reason": "too_small",
-                "resolution": "exchange",
-                "exchange_sku": "TEE-L",
-            }
-        ],
-    )
-    await scan(handle2, tracking_of(answer2), "delivered")
-    await wait_status(handle2, "received")
-    await handle2.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer2))
+    handle2, answer2 = await start(ts_env, settings, order2.number, exchange_of(1, "TEE-L"))
+    await deliver_and_inspect(handle2, answer2)
     assert await handle2.result() == "completed"
     assert [r.amount for r in stripe.Refund.list(payment_intent=order2.payment.reference).data] == [2500]
 
