@@ -191,10 +191,11 @@ class ReturnWorkflow:
     @workflow.signal
     async def carrier_event(self, event: CarrierEvent) -> None:
         state = self.state
-        key = event.event_id or f"{event.tracking_number}:{event.event}"
-        if state is None or key in self.seen_events:
+        # The same scan may come again under a new webhook-id: its content is a key of its own.
+        keys = {event.event_id, f"{event.tracking_number}:{event.event}:{event.occurred_at.isoformat()}"} - {""}
+        if state is None or keys & self.seen_events:
             return
-        self.seen_events.add(key)
+        self.seen_events |= keys
         ours = [s for s in state.shipments if s.tracking_number == event.tracking_number]
         if not ours:
             return

@@ -40,13 +40,17 @@ async def local_carrier(request: Request, db: DbSession, temporal: TemporalClien
         raise HTTPException(413, "body: larger than 1 MiB")
     try:
         # Checks the HMAC and that webhook-timestamp is within 5 minutes of now.
-        Webhook(settings.webhook_secret()).verify(body, dict(request.headers))
-    except WebhookVerificationError as e:
+        # json_parse=False: the body is parsed (and refused with a 422) below, not here as a 500.
+        Webhook(settings.webhook_secret()).verify(body, dict(request.headers), json_parse=False)
+    except (WebhookVerificationError, ValueError) as e:  # ValueError: a malformed header (bad base64, no comma)
         raise HTTPException(401, f"webhook-signature: {e}") from e
     try:
         scan = LocalScan.model_validate_json(body)
     except ValidationError as e:
-        raise HTTPException(422, e.errors(include_url=False, include_context=False)) from e
+        # The same shape as every other 422; no `input`, which for a non-JSON body is bytes (unserializable).
+        detail = [{"field": ".".join(["body", *map(str, x["loc"])]), "reason": x["msg"], "type": x["type"]}
+                  for x in e.errors()]  # fmt: skip
+        raise HTTPException(422, detail) from e
     event_id = request.headers["webhook-id"]
     tracking = scan.tracking_number.strip().upper()
     rid = await return_by_tracking(db, tracking)
