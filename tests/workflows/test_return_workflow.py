@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import stripe
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -18,9 +21,32 @@ from workflows.return_workflow import ReturnWorkflow
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+started: list[WorkflowHandle] = []
+
+
 @pytest.fixture(autouse=True)
 def _orders_on_workflow_time(shop, ts_env: WorkflowEnvironment) -> None:
     shop.clock = ts_env.get_current_time
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _export_histories(request, ts_env: WorkflowEnvironment):
+    """With REVERSO_EXPORT_HISTORIES=1, keep each test's finished histories for the replay test."""
+    started.clear()
+    yield
+    if not os.environ.get("REVERSO_EXPORT_HISTORIES"):
+        return
+    name = request.node.name.removeprefix("test_")
+    for i, handle in enumerate(started):
+        for wid in (handle.id, f"{handle.id}-exchange"):
+            try:
+                history = await ts_env.client.get_workflow_handle(wid).fetch_history()
+            except RPCError:
+                continue  # no exchange child for this return
+            suffix = "-exchange" if wid.endswith("-exchange") else ""
+            # The workflow id is part of the name: replay must run under the id the history was made with.
+            (HISTORIES / f"{name}-{i}{suffix}__{wid}.json").write_text(history.to_json())
 
 
 async def start(
@@ -33,6 +59,7 @@ async def start(
         id=rid,
         task_queue=settings.task_queue,
     )
+    started.append(handle)
     answer = await handle.execute_update(
         ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**x) for x in lines])
     )
