@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routers import health, integrations, portal, returns, webhooks
+from api.routers import health, integrations, portal, returns, store_credit, webhooks
 from settings import Settings, get_settings
 from worker import connect
 
@@ -33,6 +33,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    for module in (health, integrations, portal, returns, webhooks):
+    for module in (health, integrations, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     return app
