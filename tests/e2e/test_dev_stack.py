@@ -3,6 +3,7 @@ warehouse would, checked in the payment peer (stripe SDK), the mail sink (.eml) 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import os
@@ -26,6 +27,7 @@ import pytest
 import stripe
 import zxingcpp
 from standardwebhooks.webhooks import Webhook
+from temporalio.client import Client
 
 from tests.support import services
 from tests.support.services import DevStack
@@ -193,6 +195,14 @@ def inbound_tracking(view: dict[str, Any]) -> str:
     return inbound[0]["tracking_number"]
 
 
+def temporal_ids(stack: DevStack, query: str) -> list[str]:
+    async def ids() -> list[str]:
+        client = await Client.connect(f"127.0.0.1:{stack.env['REVERSO_TEMPORAL_PORT']}")
+        return [w.id async for w in client.list_workflows(query)]
+
+    return asyncio.run(ids())
+
+
 # --- tests ----------------------------------------------------------------------------------------
 
 
@@ -245,6 +255,10 @@ def test_return_from_order_ingest_to_refund(stack: DevStack) -> None:
         assert [s for i, s in enumerate(statuses) if i == 0 or s != statuses[i - 1]] == LIFECYCLE, statuses
         stamps = [datetime.fromisoformat(t["at"]) for t in timeline]
         assert stamps == sorted(stamps), timeline
+        # What the Temporal UI lists: the return, found by its status and order number.
+        query = f'ReturnStatus="completed" AND OrderNumber="{number}"'
+        found = eventually("the return in Temporal's visibility", lambda: temporal_ids(stack, query), stack, timeout=30)
+        assert found == [rid]
 
 
 def test_reverso_demo_prints_orders_with_real_payment_intents(stack: DevStack) -> None:
