@@ -1,0 +1,61 @@
+"""Labels per second per core: the full return label against a bare 4x6 ReportLab page, same run.
+
+Run: python bench/label_rate.py [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from datetime import date
+from importlib.metadata import version
+from io import BytesIO
+
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+
+from labels.pdf import LabelData, render_return_label
+
+DATA = LabelData(return_id="R-BENCH12345", tracking_number="LC123456789012", carrier="Reverso Local",
+                 shop_name="Reverso Demo Shop", ship_from=["Ana Sousa", "Rua das Flores 28", "4050-262 Porto", "PT"],
+                 ship_to=["Reverso Returns Centre", "Rua do Armazem 12", "4400-001 Vila Nova de Gaia", "PT"],
+                 created=date(2026, 11, 23))  # fmt: skip
+
+
+def bare_page() -> bytes:
+    out = BytesIO()
+    c = Canvas(out, pagesize=(4 * inch, 6 * inch), invariant=1)
+    c.drawString(20, 400, "R-BENCH12345")
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def rate(fn: Callable[[], bytes], seconds: float) -> float:
+    fn()  # warm up: font and module loading are not per-label costs
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    print(f"machine: {os.cpu_count()} cores, {mem:.1f} GiB, Python {platform.python_version()}, "
+          f"reportlab {version('reportlab')}")  # fmt: skip
+    baseline = rate(bare_page, args.seconds)
+    label = rate(lambda: render_return_label(DATA), args.seconds)
+    print(f"bare 4x6 page : {baseline:8.1f} per second on one core")
+    print(f"return label  : {label:8.1f} per second on one core")
+    print(f"summary: PDF labels {label:.0f}/s/core, {label / baseline:.2f} of a bare page (target >= 300/s/core)")
+
+
+if __name__ == "__main__":
+    main()
