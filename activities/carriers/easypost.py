@@ -1,0 +1,172 @@
+"""EasyPost behind the Carrier interface: return labels, voids, trackers and signed tracker webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import easypost
+from easypost.errors import SignatureVerificationError
+
+from activities.carriers.base import LabelPurchase, ReturnLabelRequest, TrackingEvent, WebhookError, map_easypost_status
+from domain.models import Address
+from domain.money import CURRENCY_EXPONENTS
+
+PROVIDER = "easypost"
+SIGNATURE_HEADER = "X-Hmac-Signature"
+TRACKER_EVENTS = frozenset({"tracker.created", "tracker.updated"})
+# EasyPost reports refunds of unused labels as submitted first, refunded later; both mean the void was accepted.
+VOID_ACCEPTED = frozenset({"submitted", "refunded"})
+_FILE_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "application/zpl": "ZPL"}
+_GRAMS_PER_OUNCE = 28.349523125
+_CM_PER_INCH = 2.54
+
+
+class EasyPostCarrier:
+    name = PROVIDER
+
+    def __init__(
+        self,
+        client: easypost.EasyPostClient,
+        webhook_secret: str | None,
+        carriers: list[str] | None = None,
+        services: list[str] | None = None,
+        label_format: str = "PDF",
+    ) -> None:
+        self.client = client
+        self.webhook_secret = webhook_secret
+        # Empty lists mean "the cheapest rate of any carrier"; set them to pin a carrier or service.
+        self.carriers = carriers or []
+        self.services = services or []
+        self.label_format = label_format.upper()
+
+    async def create_return_label(self, request: ReturnLabelRequest) -> LabelPurchase:
+        # The easypost package is synchronous (requests); a thread keeps the worker's event loop free.
+        return await asyncio.to_thread(self._create_return_label, request)
+
+    def _create_return_label(self, request: ReturnLabelRequest) -> LabelPurchase:
+        parcel = request.parcel
+        shipment = self.client.shipment.create(
+            is_return=True,
+            # With is_return EasyPost swaps the two addresses itself (docs: "Create Return for a Shipment"),
+            # so they are given as for the original outbound parcel: warehouse -> shopper.
+            from_address=_address(request.to_address),
+            to_address=_address(request.from_address, request.from_email, request.from_phone),
+            parcel={
+                "weight": max(0.1, round(parcel.weight_grams / _GRAMS_PER_OUNCE, 1)),
+                "length": round(parcel.length_cm / _CM_PER_INCH, 1),
+                "width": round(parcel.width_cm / _CM_PER_INCH, 1),
+                "height": round(parcel.height_cm / _CM_PER_INCH, 1),
+            },
+            reference=request.return_id,  # lets staff find the shipment in EasyPost's dashboard by RMA
+            options={"label_format": self.label_format},
+        )
+        rate = shipment.lowest_rate(carriers=self.carriers, services=self.services)
+        bought = self.client.shipment.buy(shipment.id, rate={"id": rate.id})
+        label = bought.postage_label
+        chosen = bought.get("selected_rate") or rate
+        url = {"PDF": label.get("label_pdf_url"), "ZPL": label.get("label_zpl_url")}.get(self.label_format)
+        return LabelPurchase(
+            provider=PROVIDER,
+            carrier=chosen.carrier,
+            service=chosen.service,
+            tracking_number=bought.tracking_code,
+            provider_shipment_id=bought.id,
+            label_url=url or label.label_url,
+            label_format=_FILE_TYPES.get(label.get("label_file_type") or "", self.label_format),
+            cost_minor=_minor_units(chosen.rate, chosen.currency),
+            currency=chosen.currency,
+        )
+
+    async def void_label(self, provider_shipment_id: str) -> bool:
+        shipment = await asyncio.to_thread(self.client.shipment.refund, provider_shipment_id)
+        return shipment.get("refund_status") in VOID_ACCEPTED
+
+    async def track(self, tracking_number: str, carrier: str | None = None) -> list[TrackingEvent]:
+        """Poll instead of waiting for a webhook (e.g. for a parcel that stopped moving)."""
+        params = {"tracking_code": tracking_number} | ({"carrier": carrier} if carrier else {})
+        tracker = await asyncio.to_thread(lambda: self.client.tracker.create(**params))
+        return tracker_events(tracker.to_dict())
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        if not self.webhook_secret:
+            return False  # no secret configured: nothing can be trusted
+        # HTTP header names are case-insensitive, validate_webhook's lookup is not.
+        signature = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), None)
+        if not signature:
+            return False
+        try:
+            easypost.validate_webhook(body, {SIGNATURE_HEADER: signature}, self.webhook_secret)
+        except SignatureVerificationError:
+            return False
+        except ValueError:
+            return True  # the signature matched; the body is not JSON, which parse_webhook reports
+        return True
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
+        try:
+            event = json.loads(body)
+        except ValueError as e:
+            raise WebhookError(f"EasyPost webhook body is not JSON: {e}") from e
+        if not isinstance(event, dict) or event.get("object") != "Event":
+            raise WebhookError("EasyPost webhook body is not an Event object")
+        if event.get("description") not in TRACKER_EVENTS:
+            return []  # batch, refund, report events: no tracking news
+        result = event.get("result")
+        if not isinstance(result, dict) or result.get("object") != "Tracker":
+            raise WebhookError("tracker event without a Tracker result")
+        return tracker_events(result)
+
+
+def tracker_events(tracker: Mapping[str, Any]) -> list[TrackingEvent]:
+    """Every scan in a Tracker, normalized. EasyPost resends the whole history each time, so ids are stable."""
+    tracking_number = tracker.get("tracking_code")
+    if not tracking_number:
+        raise WebhookError("tracker without a tracking_code")
+    carrier = tracker.get("carrier") or PROVIDER
+    details = [d for d in tracker.get("tracking_details") or [] if isinstance(d, dict)]
+    if not details:  # no scans yet: report the tracker's own status so the caller still learns something
+        details = [{"status": tracker.get("status"), "datetime": tracker.get("updated_at"), "message": ""}]
+    events = []
+    for d in details:
+        raw = d.get("status") or "unknown"
+        at = _when(d.get("datetime") or tracker.get("updated_at") or tracker.get("created_at"), tracking_number)
+        key = "|".join(str(x) for x in (tracking_number, at, raw, d.get("status_detail"), d.get("message")))
+        events.append(
+            TrackingEvent(
+                tracking_number=tracking_number,
+                status=map_easypost_status(raw),
+                occurred_at=at,
+                carrier=carrier,
+                event_id=f"{PROVIDER}:{hashlib.sha256(key.encode()).hexdigest()[:32]}",
+                description=d.get("message") or d.get("description") or f"EasyPost status {raw}",
+                provider_shipment_id=tracker.get("shipment_id"),
+            )
+        )
+    return sorted(events, key=lambda e: e.occurred_at)
+
+
+def _when(value: Any, tracking_number: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as e:
+        raise WebhookError(f"scan of {tracking_number} has no readable time: {value!r}") from e
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # EasyPost sends UTC; never compare naive with aware
+
+
+def _address(a: Address, email: str = "", phone: str = "") -> dict[str, str]:
+    fields = {"name": a.name, "street1": a.line1, "street2": a.line2, "city": a.city, "state": a.region,
+              "zip": a.postal_code, "country": a.country.upper(), "email": email, "phone": phone}  # fmt: skip
+    return {k: v for k, v in fields.items() if v}
+
+
+def _minor_units(amount: str | None, currency: str | None) -> int | None:
+    if amount is None or not currency:
+        return None
+    exponent = CURRENCY_EXPONENTS.get(currency.upper(), 2)
+    return int((Decimal(amount) * 10**exponent).to_integral_value())
