@@ -267,6 +267,7 @@ class Stack:
         env = "" if self.s.state_dir == Path(".reverso") else f"REVERSO_STATE_DIR={self.state} "
         print(f"\nReverso is running.\n"
               f"  API docs      {self.api_url}/docs\n"
+              f"  return portal {self.api_url}/portal  (shoppers: order number + e-mail)\n"
               f"  Temporal UI   http://127.0.0.1:{self.s.temporal_ui_port}\n"
               f"  state dir     {self.state}  (logs in logs/)\n"
               f"  e-mail        every message is kept as .eml in {self.state / 'mail'}\n"

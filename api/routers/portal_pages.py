@@ -1,0 +1,301 @@
+"""The shopper portal as server-rendered pages (Jinja2 + htmx): find the order, choose, preview, follow.
+
+The pages reuse the JSON API's logic: the session from api.auth, eligibility and the decision from
+domain.policy, and create_return / get_label / cancel_return from api.routers.returns called directly.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.auth import Shopper, create_portal_session, resolve
+from api.deps import AppSettings, DbSession, TemporalClient
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, translator
+from api.routers.returns import cancel_return, create_return, get_label
+from api.views import return_view
+from db.models import InventoryItem, ReturnRow
+from db.queries import claimed_quantities, get_order
+from domain.models import FINAL_STATUSES, Order, ReturnLineRequest, ReturnRequest
+from domain.money import format_amount
+from domain.policy import decide, line_eligibility
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+templates.env.globals["money"] = format_amount
+
+SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "portal_session", "portal_csrf", "lang"
+RESOLUTIONS = ("refund", "store_credit", "exchange")
+CANCELLABLE = ("pending_approval", "awaiting_shipment")
+
+
+# --- plumbing --------------------------------------------------------------------------------------
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _csrf_token(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf", None)
+    if not token:
+        token = request.state.csrf = secrets.token_urlsafe(32)
+    return token
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A page in the request's language, with the CSRF and language cookies kept in place."""
+    lang = choose_lang(request)
+    csrf = _csrf_token(request)
+    ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES,
+           "csrf": csrf, "policy_text": lambda s: policy_text(s, lang), **context}  # fmt: skip
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    if request.cookies.get(CSRF_COOKIE) != csrf:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(request), path="/portal")
+    if request.query_params.get("lang") in LANG_NAMES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request))
+    return response
+
+
+async def form_of(request: Request) -> dict[str, list[str]]:
+    """The url-encoded form, after the double-submit CSRF check (403 when missing or different)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    form = parse_qs(body, keep_blank_values=True)
+    sent, kept = (form.get("csrf") or [""])[0], request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
+        raise HTTPException(403, "csrf: the form's token is missing or does not match")
+    return form
+
+
+def first(form: dict[str, list[str]], key: str) -> str:
+    return (form.get(key) or [""])[0].strip()
+
+
+async def shopper_of(request: Request, db: DbSession) -> Shopper | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    who = await resolve(db, token) if token else None
+    return who if isinstance(who, Shopper) else None
+
+
+def to_find() -> RedirectResponse:
+    return RedirectResponse("/portal", status_code=303)
+
+
+def not_found(request: Request) -> HTMLResponse:
+    return render(request, "portal/not_found.html", {}, status_code=404)
+
+
+# --- find the order --------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def find_page(request: Request) -> HTMLResponse:
+    return render(request, "portal/find.html", {"number": "", "email": "", "error": False})
+
+
+@router.post("", response_class=HTMLResponse)
+async def find_order(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    form = await form_of(request)
+    number, addr = first(form, "order_number")[:200], first(form, "email")[:254]
+    order = await get_order(db, number) if number else None
+    # The same answer for a wrong number and a wrong e-mail, as in POST /api/v1/portal/session.
+    if order is None or order.email != addr.lower():
+        return render(request, "portal/find.html", {"number": number, "email": addr, "error": True}, 404)
+    token, _ = await create_portal_session(db, order.number, settings.portal_session_hours)
+    await db.commit()
+    response = RedirectResponse("/portal/order", status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.portal_session_hours * 3600, httponly=True,
+                        samesite="lax", secure=_secure(request), path="/portal")  # fmt: skip
+    return response
+
+
+# --- the order, choices and preview ---------------------------------------------------------------
+
+
+async def variants(db: DbSession, sku: str) -> list[InventoryItem]:
+    """In-stock inventory rows of the same product: skus sharing the prefix before the last '-'."""
+    prefix = sku.rsplit("-", 1)[0] if "-" in sku else sku
+    rows = await db.scalars(
+        select(InventoryItem)
+        .where(InventoryItem.sku.startswith(prefix + "-", autoescape=True), InventoryItem.available > 0)
+        .order_by(InventoryItem.sku)
+    )
+    return list(rows)
+
+
+async def order_context(db: DbSession, order: Order, settings: AppSettings) -> dict[str, Any]:
+    claimed = await claimed_quantities(db, order.number)
+    now = datetime.now(UTC)
+    lines = []
+    for i, line in enumerate(order.lines):
+        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, settings.policy)
+        options = await variants(db, line.sku) if eligible else []
+        lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": why,
+                      "variants": options})  # fmt: skip
+    returns = await db.scalars(
+        select(ReturnRow).where(ReturnRow.order_number == order.number).order_by(ReturnRow.created_at.desc())
+    )
+    return {"order": order, "lines": lines, "reasons": settings.policy.reasons, "resolutions": RESOLUTIONS,
+            "window_days": settings.policy.window_days, "returns": list(returns)}  # fmt: skip
+
+
+def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnLineRequest], dict[str, str]]:
+    """The lines with a quantity above 0, and per-line problems (keyed by line id) with what was sent."""
+    chosen, errors = [], {}
+    for i, line in enumerate(order.lines):
+        qty = first(form, f"l{i}-qty")
+        if not qty or qty == "0":
+            continue
+        exchange = first(form, f"l{i}-exchange") or None
+        resolution = first(form, f"l{i}-resolution")
+        try:
+            chosen.append(ReturnLineRequest(line_id=line.id, quantity=int(qty), reason=first(form, f"l{i}-reason"),
+                                            resolution=resolution,  # type: ignore[arg-type]
+                                            exchange_sku=exchange if resolution == "exchange" else None))  # fmt: skip
+        except (ValueError, ValidationError) as e:
+            errors[line.id] = "exchange_sku" if "exchange_sku" in str(e) else str(e).splitlines()[-1]
+    return chosen, errors
+
+
+def line_errors(errors: dict[str, str], lang: str) -> dict[str, str]:
+    t = translator(lang)
+    return {k: t("line.exchange_needed") if v == "exchange_sku" else policy_text(v, lang) for k, v in errors.items()}
+
+
+@router.get("/order", response_class=HTMLResponse)
+async def order_page(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    who = await shopper_of(request, db)
+    order = await get_order(db, who.order_number) if who else None
+    if order is None:
+        return to_find()
+    return render(request, "portal/order.html", {**await order_context(db, order, settings), "errors": {},
+                                                 "form": {}, "message": None})  # fmt: skip
+
+
+@router.post("/preview", response_class=HTMLResponse)
+async def preview(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    form = await form_of(request)
+    who = await shopper_of(request, db)
+    order = await get_order(db, who.order_number) if who else None
+    if order is None:
+        return not_found(request)
+    lang = choose_lang(request)
+    chosen, errors = chosen_lines(form, order)
+    decision = None
+    if chosen:
+        claimed = await claimed_quantities(db, order.number)
+        decision = decide(order, chosen, claimed, datetime.now(UTC), settings.policy)
+    return render(request, "portal/_preview.html", {"decision": decision, "errors": line_errors(errors, lang),
+                                                    "order": order})  # fmt: skip
+
+
+@router.post("/returns", response_class=HTMLResponse)
+async def submit_return(request: Request, db: DbSession, settings: AppSettings, temporal: TemporalClient) -> Response:
+    form = await form_of(request)
+    who = await shopper_of(request, db)
+    order = await get_order(db, who.order_number) if who else None
+    if who is None or order is None:
+        return to_find()
+    lang = choose_lang(request)
+    chosen, errors = chosen_lines(form, order)
+    shown = {k: v[0] for k, v in form.items() if k != "csrf"}
+    message = None
+    if not chosen and not errors:
+        message = translator(lang)("order.none_chosen")
+    if not errors and chosen:
+        try:
+            created = await create_return(ReturnRequest(order_number=order.number, lines=chosen), who, db, temporal,
+                                          settings)  # fmt: skip
+            return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
+        except HTTPException as e:
+            if e.status_code != 422:
+                raise
+            detail = e.detail if isinstance(e.detail, dict) else {"message": str(e.detail), "lines": []}
+            errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
+            message = None if errors else policy_text(str(detail.get("message", "")), lang)
+    ctx = await order_context(db, order, settings)
+    return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
+                                                 "message": message}, status_code=422)  # fmt: skip
+
+
+# --- a return: decision, label, status ------------------------------------------------------------
+
+
+async def own_return(request: Request, db: DbSession, rid: str) -> tuple[Shopper | None, ReturnRow | None]:
+    who = await shopper_of(request, db)
+    if who is None:
+        return None, None
+    row = await db.get(ReturnRow, rid)
+    if row is None or row.order_number != who.order_number:
+        return who, None
+    return who, row
+
+
+def return_context(row: ReturnRow) -> dict[str, Any]:
+    view = return_view(row.state)
+    inbound = next((s for s in view.shipments if s.direction == "inbound"), None)
+    return {"r": view, "inbound": inbound, "final": view.status in FINAL_STATUSES,
+            "cancellable": view.status in CANCELLABLE}  # fmt: skip
+
+
+@router.get("/returns/{rid}", response_class=HTMLResponse)
+async def return_page(rid: str, request: Request, db: DbSession) -> Response:
+    who, row = await own_return(request, db, rid)
+    if who is None:
+        return to_find()
+    if row is None:
+        return not_found(request)
+    return render(request, "portal/return.html", return_context(row))
+
+
+@router.get("/returns/{rid}/status", response_class=HTMLResponse)
+async def return_status(rid: str, request: Request, db: DbSession) -> Response:
+    who, row = await own_return(request, db, rid)
+    if row is None:
+        return not_found(request)
+    return render(request, "portal/_status.html", return_context(row))
+
+
+@router.get("/returns/{rid}/label.pdf", response_class=Response)
+async def return_label(rid: str, request: Request, db: DbSession) -> Response:
+    who, row = await own_return(request, db, rid)
+    if who is None or row is None:
+        return not_found(request)
+    try:
+        pdf = await get_label(rid, who, db, "inbound")
+    except HTTPException:
+        return not_found(request)
+    pdf.headers["Content-Disposition"] = f'attachment; filename="return-label-{rid}.pdf"'
+    return pdf
+
+
+@router.post("/returns/{rid}/cancel", response_class=HTMLResponse)
+async def cancel(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+    await form_of(request)
+    who, row = await own_return(request, db, rid)
+    if who is None:
+        return to_find()
+    if row is None:
+        return not_found(request)
+    try:
+        await cancel_return(rid, who, db, temporal)
+    except HTTPException as e:
+        if e.status_code not in (409, 422):
+            raise
+    return RedirectResponse(f"/portal/returns/{rid}", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Add the portal pages and the vendored static files (/static) to the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parents[1] / "static"), name="static")

@@ -1,0 +1,306 @@
+"""The shopper portal in a real browser (Playwright driving Debian's chromium) against `reverso dev`.
+
+Screenshots of every page a failed test visited go to test-artifacts/ (always, with PORTAL_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from standardwebhooks.webhooks import Webhook
+
+from tests.support import services
+from tests.support.services import DevStack
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = services.ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed")
+
+
+# --- the stack, the shop's data, the browser -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[DevStack]:
+    with services.scratch_dir("reverso-browser-") as tmp, services.dev_stack(tmp) as running:
+        yield running
+
+
+def _token(stack: DevStack, role: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "cli", "token", "create", "--role", role, "--name", f"browser-{role}"],
+                          env=stack.env, cwd=services.ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+class Shop:
+    """The shop's backend over HTTP: inventory, paid orders, and API-side returns."""
+
+    def __init__(self, stack: DevStack) -> None:
+        self.stack = stack
+        self.c = httpx.Client(base_url=stack.api_url, timeout=60, trust_env=False)
+        self.auth = {"Authorization": f"Bearer {_token(stack, 'integration')}"}
+        for sku, title, available in (("TEE-M", "Tee, M", 5), ("TEE-L", "Tee, L", 3), ("TEE-XL", "Tee, XL", 0)):
+            r = self.c.put(f"/api/v1/inventory/{sku}", headers=self.auth,
+                           json={"title": title, "unit_price": 2500, "currency": "EUR", "available": available})  # fmt: skip
+            assert r.status_code == 200, r.text
+
+    def paid_order(self) -> tuple[str, str]:
+        saved = stripe.api_key, stripe.api_base
+        stripe.api_key, stripe.api_base = "sk_test_x", self.stack.stripe_url
+        try:
+            pi = stripe.PaymentIntent.create(amount=5900, currency="eur", payment_method="pm_card_visa", confirm=True)
+        finally:
+            stripe.api_key, stripe.api_base = saved
+        now = datetime.now(UTC)
+        number, addr = "B" + uuid.uuid4().hex[:8].upper(), f"ana-{uuid.uuid4().hex[:6]}@example.com"
+        r = self.c.post("/api/v1/orders", headers=self.auth, json={
+            "number": number, "email": addr, "currency": "EUR",
+            "placed_at": (now - timedelta(days=8)).isoformat(), "delivered_at": (now - timedelta(days=5)).isoformat(),
+            "payment": {"provider": "stripe", "reference": pi.id},
+            "shipping_address": {"name": "Ana Sousa", "line1": "Rua 1", "city": "Lisboa", "postal_code": "1200-195",
+                                 "country": "PT"},
+            "lines": [{"id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 2, "unit_price": 2500},
+                      {"id": "L2", "sku": "SOCKS-1", "title": "Socks", "quantity": 1, "unit_price": 900,
+                       "final_sale": True}],
+        })  # fmt: skip
+        assert r.status_code == 201, r.text
+        return number, addr
+
+    def api_return(self, number: str, addr: str) -> str:
+        r = self.c.post("/api/v1/portal/session", json={"order_number": number, "email": addr})
+        assert r.status_code == 200, r.text
+        r = self.c.post("/api/v1/returns", headers={"Authorization": f"Bearer {r.json()['token']}"},
+                        json={"order_number": number, "lines": [{"line_id": "L1", "quantity": 1,
+                                                                  "reason": "too_big", "resolution": "refund"}]})  # fmt: skip
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    def scan(self, tracking: str, event: str) -> None:
+        secret = (self.stack.state_dir / "carrier_webhook_secret").read_text().strip()
+        body = json.dumps({"tracking_number": tracking, "event": event, "occurred_at": datetime.now(UTC).isoformat()})
+        msg_id, now = "msg_" + uuid.uuid4().hex, datetime.now(UTC)
+        headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": Webhook(secret).sign(msg_id, now, body), "content-type": "application/json"}  # fmt: skip
+        r = self.c.post("/api/v1/webhooks/carriers/local", content=body, headers=headers)
+        assert r.status_code == 202, r.text
+
+
+@pytest.fixture(scope="module")
+def shop(stack: DevStack) -> Iterator[Shop]:
+    s = Shop(stack)
+    yield s
+    s.c.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, request: pytest.FixtureRequest, **options: Any) -> Iterator[Any]:
+    """A phone-sized page; on failure (or with PORTAL_SCREENSHOTS=1) a screenshot of every page it visited."""
+    context = browser.new_context(viewport=PHONE, accept_downloads=True, **options)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    visited: list[str] = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(frame.url))
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before or os.environ.get("PORTAL_SCREENSHOTS"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-last.png"), full_page=True)
+        for i, url in enumerate(dict.fromkeys(visited)):
+            if url.endswith(".pdf") or not url.startswith("http"):
+                continue
+            other = context.new_page()
+            try:
+                other.goto(url)
+                other.screenshot(path=str(ARTIFACTS / f"{name}-{i:02d}.png"), full_page=True)
+            except Exception:  # noqa: BLE001 - best effort: the test's own failure is what matters
+                pass
+            other.close()
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _open(browser, request, locale="en-GB")
+
+
+@pytest.fixture
+def page_pt(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _open(browser, request, locale="pt-PT")
+
+
+def snap(page: Any, name: str) -> None:
+    """A screenshot of an intermediate state, with PORTAL_SCREENSHOTS=1 (for looking at the pages)."""
+    if os.environ.get("PORTAL_SCREENSHOTS"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, stack: DevStack, number: str, addr: str) -> None:
+    page.goto(f"{stack.api_url}/portal")
+    page.get_by_label("Order number").fill(number)
+    page.get_by_label("E-mail").fill(addr)
+    page.get_by_role("button", name="Find my order").click()
+    page.wait_for_url("**/portal/order")
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+def test_shopper_files_a_refund_return_and_follows_it(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, addr = shop.paid_order()
+    sign_in(page, stack, number, addr)
+    expect = sync_api.expect
+
+    final = page.locator("#line-L2")
+    expect(final).to_contain_text("final sale: this item cannot be returned")
+    expect(final.locator("select")).to_have_count(0)
+    line = page.locator("#line-L1")
+    expect(line).to_contain_text("25.00 EUR")
+    expect(line.get_by_label("Exchange for")).to_contain_text("TEE-L")  # in stock, same product
+    expect(line.get_by_label("Exchange for")).not_to_contain_text("TEE-XL")  # sold out
+
+    line.get_by_label("Quantity to return").select_option("1")
+    line.get_by_label("Reason").select_option("too_small")
+    line.get_by_label("Refund").check()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-refund")).to_have_text("25.00 EUR")
+    expect(page.locator("#preview-fees")).to_have_text("0.00 EUR")
+    snap(page, "portal-preview")
+    assert page.url.endswith("/portal/order")  # the preview is a fragment, not a navigation
+
+    page.get_by_role("button", name="Request the return").click()
+    page.wait_for_url(re.compile(r".*/portal/returns/R-[A-Z0-9]+$"))
+    rid = page.url.rsplit("/", 1)[1]
+    expect(page.locator("#decision")).to_contain_text("within the auto-approve limit")
+    expect(page.locator("#decision-text")).to_have_text("Approved")
+    expect(page.locator("#status-text")).to_have_text("waiting for you to ship it")
+
+    link = page.locator("#label-link")
+    expect(link).to_be_visible(timeout=30_000)  # the status fragment polls until the label exists
+    with page.expect_download() as got:
+        link.click()
+    pdf = Path(got.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF"), pdf[:20]
+    assert got.value.suggested_filename == f"return-label-{rid}.pdf"
+
+    page.evaluate("window.__sameDocument = true")
+    shop.scan(page.locator("#tracking").inner_text().strip(), "in_transit")
+    expect(page.locator("#status-text")).to_have_text("in transit", timeout=30_000)
+    expect(page.locator("#status .timeline")).to_contain_text("in transit")
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    expect(page.locator("#cancel-button")).to_have_count(0)  # after the first scan it can no longer be cancelled
+
+
+def test_wrong_email_gets_the_generic_message(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, _ = shop.paid_order()
+    page.goto(f"{stack.api_url}/portal")
+    page.get_by_label("Order number").fill(number)
+    page.get_by_label("E-mail").fill("someone.else@example.com")
+    page.get_by_role("button", name="Find my order").click()
+    message = "We could not find an order with this number and e-mail."
+    sync_api.expect(page.locator("#find-error")).to_contain_text(message)
+    wrong_number = page.context.request.post(f"{stack.api_url}/portal", form={
+        "csrf": _csrf(page), "order_number": "NO-SUCH-ORDER", "email": "someone.else@example.com"})  # fmt: skip
+    assert wrong_number.status == 404 and message in wrong_number.text()
+    assert page.url.endswith("/portal")
+
+
+def _csrf(page: Any) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "portal_csrf")
+
+
+def test_another_orders_return_is_not_found(stack: DevStack, shop: Shop, page: Any) -> None:
+    other_number, other_addr = shop.paid_order()
+    other_rid = shop.api_return(other_number, other_addr)
+    number, addr = shop.paid_order()
+    sign_in(page, stack, number, addr)
+    for path in (f"/portal/returns/{other_rid}", f"/portal/returns/{other_rid}/status",
+                 f"/portal/returns/{other_rid}/label.pdf"):  # fmt: skip
+        r = page.goto(f"{stack.api_url}{path}")
+        assert r is not None and r.status == 404, (path, r and r.status)
+        assert other_rid not in page.content()
+    sync_api.expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    r = page.context.request.post(f"{stack.api_url}/portal/returns/{other_rid}/cancel", form={"csrf": _csrf(page)},
+                                  max_redirects=0)  # fmt: skip
+    assert r.status == 404, r.status
+
+
+def test_a_form_without_the_csrf_token_is_refused(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, addr = shop.paid_order()
+    sign_in(page, stack, number, addr)
+    lines = {"l0-qty": "1", "l0-reason": "too_small", "l0-resolution": "refund"}
+    for form in (lines, {**lines, "csrf": "not-the-cookie"}):
+        r = page.context.request.post(f"{stack.api_url}/portal/returns", form=form, max_redirects=0)
+        assert r.status == 403, (r.status, r.text()[:300])
+    r = page.context.request.post(f"{stack.api_url}/portal", form={"order_number": number, "email": addr})
+    assert r.status == 403
+    r = page.context.request.post(f"{stack.api_url}/portal/preview", form={**lines, "csrf": _csrf(page)})
+    assert r.status == 200 and "25.00 EUR" in r.text()  # the same request with the token is served
+    sync_api.expect(page.locator("#line-L1")).to_be_visible()  # nothing was filed
+    assert "/portal/returns/" not in page.content()
+
+
+def test_portal_speaks_portuguese_from_accept_language(stack: DevStack, shop: Shop, page_pt: Any) -> None:
+    number, addr = shop.paid_order()
+    page_pt.goto(f"{stack.api_url}/portal")
+    sync_api.expect(page_pt.get_by_role("heading", level=1)).to_have_text("Encontrar a sua encomenda")
+    assert page_pt.locator("html").get_attribute("lang") == "pt-PT"
+    page_pt.get_by_label("Número da encomenda").fill(number)
+    page_pt.get_by_label("E-mail").fill(addr)
+    page_pt.get_by_role("button", name="Encontrar a encomenda").click()
+    page_pt.wait_for_url("**/portal/order")
+    sync_api.expect(page_pt.locator("#line-L2")).to_contain_text("venda final")
+    sync_api.expect(page_pt.locator("#line-L1").get_by_label("Quantidade a devolver")).to_be_visible()
+    page_pt.get_by_role("button", name="Pré-visualizar").click()
+    sync_api.expect(page_pt.locator("#preview")).to_contain_text("Escolha uma quantidade")
+    snap(page_pt, "portal-order-pt")
+    page_pt.get_by_role("link", name="English").click()
+    sync_api.expect(page_pt.locator("#line-L2")).to_contain_text("final sale")
+    page_pt.goto(f"{stack.api_url}/portal/order")  # the choice sticks (cookie) over Accept-Language
+    sync_api.expect(page_pt.get_by_role("heading", level=1)).to_have_text(f"Order {number}")
+
+
+def test_refused_lines_show_their_reason_and_a_return_can_be_cancelled(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, addr = shop.paid_order()
+    sign_in(page, stack, number, addr)
+    post = page.context.request.post
+    too_many = {"csrf": _csrf(page), "l0-qty": "5", "l0-reason": "too_small", "l0-resolution": "refund"}
+    r = post(f"{stack.api_url}/portal/returns", form=too_many, max_redirects=0)
+    assert r.status == 422 and "only 2 of this line can still be returned" in r.text(), r.text()[:500]
+    no_variant = {**too_many, "l0-qty": "1", "l0-resolution": "exchange"}
+    r = post(f"{stack.api_url}/portal/returns", form=no_variant, max_redirects=0)
+    assert r.status == 422 and "Choose the variant you want in exchange." in r.text(), r.text()[:500]
+
+    rid = shop.api_return(number, addr)
+    page.goto(f"{stack.api_url}/portal/returns/{rid}")
+    page.get_by_role("button", name="Cancel this return").click()
+    sync_api.expect(page.locator("#status-text")).to_have_text("cancelled")
+    sync_api.expect(page.locator("#label-link")).to_have_count(0)
+    page.goto(f"{stack.api_url}/portal/order")
+    sync_api.expect(page.locator("#line-L1 .returnable")).to_have_text("2")  # the cancelled claim is released
