@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     warehouse_address: str = "Reverso Returns Centre\nRua do Armazem 12\n4400-001 Vila Nova de Gaia\nPT"
 
     portal_session_hours: int = 24
+    # Failed portal sign-ins allowed per client address and per order number within the window.
+    portal_failures_per_client: int = 20
+    portal_failures_per_order: int = 5
+    portal_failure_window_minutes: int = 15
     policy: PolicySettings = PolicySettings()
 
     @model_validator(mode="after")

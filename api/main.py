@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import security
 from api.routers import health, integrations, portal, portal_pages, returns, store_credit, webhooks
 from settings import Settings, get_settings
 from worker import connect
@@ -36,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, integrations, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     portal_pages.install(app)
+    security.install(app)
     return app

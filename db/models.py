@@ -187,3 +187,15 @@ class ReturnClaim(Base):
     order_number: Mapped[str] = mapped_column(String(200), ForeignKey("orders.number"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PortalFailure(Base):
+    """A failed portal sign-in, by client address and by order number, for rate limiting."""
+
+    __tablename__ = "portal_failures"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = _now()
+
+
+Index("ix_portal_failures_key_at", PortalFailure.key, PortalFailure.at)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api.auth import create_portal_session
+from api import portal_access
 from api.deps import AppSettings, CurrentShopper, DbSession
 from db.queries import claimed_quantities, get_order
 from domain.models import Address, ShortText, Strict
@@ -27,14 +27,10 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("/session", response_model=SessionOut)
-async def open_session(body: SessionIn, db: DbSession, settings: AppSettings) -> SessionOut:
-    order = await get_order(db, body.order_number.strip())
-    # One answer for a wrong number and a wrong e-mail, so neither can be probed alone.
-    if order is None or order.email != body.email.strip().lower():
-        raise HTTPException(404, NOT_FOUND)
-    token, expires = await create_portal_session(db, order.number, settings.portal_session_hours)
-    await db.commit()
+@router.post("/session", response_model=SessionOut, responses={404: {}, 429: {}})
+async def open_session(body: SessionIn, request: Request, db: DbSession, settings: AppSettings) -> SessionOut:
+    client = request.client.host if request.client else "unknown"
+    token, expires = await portal_access.open_session(db, settings, body.order_number.strip(), body.email, client)
     return SessionOut(token=token, expires_at=expires)
 
 

@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from api.auth import Shopper, create_portal_session, resolve
+from api import portal_access
+from api.auth import Shopper, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, translator
 from api.routers.returns import cancel_return, create_return, get_label
@@ -107,12 +108,14 @@ async def find_page(request: Request) -> HTMLResponse:
 async def find_order(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)
     number, addr = first(form, "order_number")[:200], first(form, "email")[:254]
-    order = await get_order(db, number) if number else None
-    # The same answer for a wrong number and a wrong e-mail, as in POST /api/v1/portal/session.
-    if order is None or order.email != addr.lower():
-        return render(request, "portal/find.html", {"number": number, "email": addr, "error": True}, 404)
-    token, _ = await create_portal_session(db, order.number, settings.portal_session_hours)
-    await db.commit()
+    client = request.client.host if request.client else "unknown"
+    try:
+        # The same checks and limits as POST /api/v1/portal/session.
+        token, _ = await portal_access.open_session(db, settings, number, addr, client)
+    except HTTPException as e:
+        page = render(request, "portal/find.html", {"number": number, "email": addr, "error": True}, e.status_code)
+        page.headers.update(e.headers or {})
+        return page
     response = RedirectResponse("/portal/order", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.portal_session_hours * 3600, httponly=True,
                         samesite="lax", secure=_secure(request), path="/portal")  # fmt: skip

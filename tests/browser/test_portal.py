@@ -125,8 +125,12 @@ def _open(browser: Any, request: pytest.FixtureRequest, **options: Any) -> Itera
     page.set_default_timeout(20_000)
     visited: list[str] = []
     page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(frame.url))
+    # The pages must work under the strict CSP: anything it blocks shows up as a console error.
+    blocked: list[str] = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and blocked.append(msg.text))
     failed_before = request.session.testsfailed
     yield page
+    assert not blocked, f"blocked by the CSP: {blocked}"
     if request.session.testsfailed > failed_before or os.environ.get("PORTAL_SCREENSHOTS"):
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
