@@ -70,8 +70,10 @@ def api(host: str | None, port: int | None) -> None:
     from api.main import create_app
 
     settings = get_settings()
+    proxied = settings.forwarded_allow_ips is not None
     uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level="info", proxy_headers=False)  # fmt: skip
+                log_level="info", proxy_headers=proxied,
+                forwarded_allow_ips=settings.forwarded_allow_ips if proxied else None)  # fmt: skip
 
 
 @main.command()

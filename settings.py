@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     temporal_ui_url: str = "http://127.0.0.1:8233"
 
     api_host: str = "127.0.0.1"
+    # Addresses of trusted reverse proxies whose X-Forwarded-For is believed (e.g. "10.0.0.5"); unset: none.
+    forwarded_allow_ips: str | None = None
     api_port: int = 8000
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
