@@ -7,7 +7,10 @@ import io
 import unicodedata
 
 from pydantic import BaseModel, Field, model_validator
+from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -15,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 MARGIN = 10.0
 INNER = WIDTH - 2 * MARGIN
+QR = 48.0  # side of the QR code, in points
 REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 
 
@@ -101,6 +105,14 @@ def _barcode(c: Canvas, top: float, value: str, height: float) -> None:
     c.drawCentredString(WIDTH / 2, top - height - 14, text)
 
 
+def _qr(c: Canvas, x: float, y: float, value: str) -> None:
+    widget = QrCodeWidget(value, barLevel="M", barBorder=1)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(QR, QR, transform=[QR / (right - left), 0, 0, QR / (top - bottom), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, c, x, y)
+
+
 def render_return_label(data: LabelData) -> bytes:
     """One 4x6 page. `invariant=1` pins dates and document ids, so equal input gives equal bytes."""
     buf = io.BytesIO()
@@ -131,7 +143,9 @@ def render_return_label(data: LabelData) -> bytes:
     c.setFont(BOLD, 8)
     c.drawString(MARGIN, top - 342, "RMA")
     # Staff type the RMA into the console: it may shrink but is never cut.
-    _line(c, MARGIN, top - 372, data.return_id, BOLD, 28, floor=0)
+    _line(c, MARGIN, top - 372, data.return_id, BOLD, 28, width=INNER - QR - 6, floor=0)
+    # The same id as a QR code: drop-off points scan it from a phone without a printed label.
+    _qr(c, WIDTH - MARGIN - QR, top - 381, data.return_id)
     _rule(c, top - 384)
 
     c.setFont(REGULAR, 9)

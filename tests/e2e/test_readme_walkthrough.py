@@ -33,4 +33,4 @@ def test_readme_walkthrough_takes_a_return_to_its_refund():
         assert done.stdout.strip().splitlines()[-2:] == ["completed", "2500"], done.stdout
         page = pdfium.PdfDocument((tmp / "label.pdf").read_bytes())[0]
         codes = [b.text for b in zxingcpp.read_barcodes(page.render(scale=3).to_pil())]
-        assert len(codes) == 1 and codes[0].startswith("LC")
+        assert sorted(c[:2] for c in codes) == ["LC", "R-"]  # the tracking number's Code128 and the RMA's QR
