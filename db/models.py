@@ -92,6 +92,7 @@ class ShipmentRow(Base):
     carrier: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(30))
     label_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    qr_svg: Mapped[bytes | None] = mapped_column(LargeBinary)  # the return id's QR, for the portal's screen
     created_at: Mapped[datetime] = _now()
     voided_at: Mapped[datetime | None]
 

@@ -7,7 +7,7 @@ import io
 import unicodedata
 
 from pydantic import BaseModel, Field, model_validator
-from reportlab.graphics import renderPDF
+from reportlab.graphics import renderPDF, renderSVG
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -105,12 +105,21 @@ def _barcode(c: Canvas, top: float, value: str, height: float) -> None:
     c.drawCentredString(WIDTH / 2, top - height - 14, text)
 
 
-def _qr(c: Canvas, x: float, y: float, value: str) -> None:
+def _qr_drawing(value: str, side: float) -> Drawing:
     widget = QrCodeWidget(value, barLevel="M", barBorder=1)
     left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(QR, QR, transform=[QR / (right - left), 0, 0, QR / (top - bottom), 0, 0])
+    drawing = Drawing(side, side, transform=[side / (right - left), 0, 0, side / (top - bottom), 0, 0])
     drawing.add(widget)
-    renderPDF.draw(drawing, c, x, y)
+    return drawing
+
+
+def _qr(c: Canvas, x: float, y: float, value: str) -> None:
+    renderPDF.draw(_qr_drawing(value, QR), c, x, y)
+
+
+def qr_svg(value: str, side: float = 200) -> bytes:
+    """The same QR code as on the label, as SVG for a screen (the portal shows it at drop-off)."""
+    return renderSVG.drawToString(_qr_drawing(value, side)).encode()
 
 
 def render_return_label(data: LabelData) -> bytes:

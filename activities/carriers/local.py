@@ -12,7 +12,7 @@ from activities.base import ActivityBase
 from db.models import ShipmentRow
 from domain.messages import LabelRequest
 from domain.models import Shipment
-from labels.pdf import LabelData, render_return_label
+from labels.pdf import LabelData, qr_svg, render_return_label
 
 CARRIER = "local"
 
@@ -49,7 +49,8 @@ class LocalCarrier(ActivityBase):
                 )
             )
             row = ShipmentRow(tracking_number=tracking, return_id=req.return_id, direction=req.direction,
-                              carrier=CARRIER, status="label_created", label_pdf=pdf)  # fmt: skip
+                              carrier=CARRIER, status="label_created", label_pdf=pdf,
+                              qr_svg=qr_svg(req.return_id))  # fmt: skip
             s.add(row)
         return _shipment(row)
 

@@ -25,7 +25,7 @@ from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, translator
 from api.routers.returns import cancel_return, create_return, get_label
 from api.views import return_view
-from db.models import InventoryItem, ReturnRow
+from db.models import InventoryItem, ReturnRow, ShipmentRow
 from db.queries import claimed_quantities, get_order
 from domain.models import FINAL_STATUSES, Order, ReturnLineRequest, ReturnRequest
 from domain.money import format_amount
@@ -280,6 +280,21 @@ async def return_label(rid: str, request: Request, db: DbSession) -> Response:
         return not_found(request)
     pdf.headers["Content-Disposition"] = f'attachment; filename="return-label-{rid}.pdf"'
     return pdf
+
+
+@router.get("/returns/{rid}/qr.svg", response_class=Response)
+async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
+    who, row = await own_return(request, db, rid)
+    if who is None or row is None:
+        return not_found(request)
+    svg = await db.scalar(
+        select(ShipmentRow.qr_svg).where(
+            ShipmentRow.return_id == row.id, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
+        )
+    )
+    if svg is None:
+        return not_found(request)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/returns/{rid}/cancel", response_class=HTMLResponse)
