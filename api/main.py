@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api import security
-from api.routers import health, integrations, portal, portal_pages, returns, store_credit, webhooks
+from api.routers import health, integrations, portal, portal_pages, returns, staff_pages, store_credit, webhooks
 from settings import Settings, get_settings
 from worker import connect
 
@@ -37,5 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, integrations, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     portal_pages.install(app)
+    staff_pages.install(app)
     security.install(app)
     return app
