@@ -5,6 +5,7 @@ Screenshots of every page a failed test visited go to test-artifacts/ (always, w
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+import zxingcpp
+from PIL import Image
 from standardwebhooks.webhooks import Webhook
 
 from tests.support import services
@@ -212,6 +215,11 @@ def test_shopper_files_a_refund_return_and_follows_it(stack: DevStack, shop: Sho
     pdf = Path(got.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF"), pdf[:20]
     assert got.value.suggested_filename == f"return-label-{rid}.pdf"
+    # The same return id as a QR on screen, for drop-off without a printer: decode what the shopper sees.
+    qr = page.locator("#return-qr")
+    expect(qr).to_be_visible()
+    seen = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert [(b.format, b.text) for b in seen] == [(zxingcpp.BarcodeFormat.QRCode, rid)]
 
     page.evaluate("window.__sameDocument = true")
     shop.scan(page.locator("#tracking").inner_text().strip(), "in_transit")
@@ -245,7 +253,7 @@ def test_another_orders_return_is_not_found(stack: DevStack, shop: Shop, page: A
     number, addr = shop.paid_order()
     sign_in(page, stack, number, addr)
     for path in (f"/portal/returns/{other_rid}", f"/portal/returns/{other_rid}/status",
-                 f"/portal/returns/{other_rid}/label.pdf"):  # fmt: skip
+                 f"/portal/returns/{other_rid}/label.pdf", f"/portal/returns/{other_rid}/qr.svg"):  # fmt: skip
         r = page.goto(f"{stack.api_url}{path}")
         assert r is not None and r.status == 404, (path, r and r.status)
         assert other_rid not in page.content()
