@@ -278,6 +278,21 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     view = shop.get(rid)
     assert view["amounts"]["refund_total"] == 2000, view["amounts"]
 
+    # The shopper's own status page shows the completion, in a browser session of their own.
+    shopper = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        mine = shopper.new_page()
+        mine.goto(f"{stack.api_url}/portal")
+        mine.get_by_label("Order number").fill(view["order_number"])
+        mine.get_by_label("E-mail").fill(addr)
+        mine.get_by_role("button", name="Find my order").click()
+        mine.wait_for_url("**/portal/order")
+        mine.goto(f"{stack.api_url}/portal/returns/{rid}")
+        expect(mine.locator("#status-text")).to_have_text("completed")
+        expect(mine.locator("#status .timeline")).to_contain_text("approved by fiona-finance")
+    finally:
+        shopper.close()
+
 
 def test_admin_approves_a_return_waiting_for_approval(stack: DevStack, shop: Shop, page: Any) -> None:
     number, addr = shop.paid_order(quantity=1, unit_price=30_000)  # above the auto-approve limit
