@@ -403,3 +403,69 @@ PT.update({
     "staff.status.cancelled": "Cancelada",
     "staff.status.expired": "Expirada",
 })  # fmt: skip
+
+
+# Timeline messages the workflow writes in English, and their Portuguese form. `{}` parts are
+# translated again by policy_text (reasons) or by the small tables below.
+_PT_CONDITIONS = {"new": "novo", "opened": "aberto", "damaged": "danificado"}
+_PT_EVENTS = {"in transit": "em trânsito", "delivered": "entregue", "exception": "problema"}
+_PT_REVIEW = {"refund is above the review threshold": "o reembolso está acima do limite de revisão"}
+_PT_DONE = {"exchange shipped": "troca enviada", "nothing to pay back": "nada a devolver"}
+
+
+def _pt_part(part: str) -> str:
+    if m := re.match(r"^line (.+) was refused at inspection$", part):
+        return f"o artigo {m.group(1)} foi recusado na inspeção"
+    if m := re.match(r"^(\S+): (\d+) accepted \((\w+)\)$", part):
+        return f"{m.group(1)}: {m.group(2)} aceite(s) ({_PT_CONDITIONS.get(m.group(3), m.group(3))})"
+    if m := re.match(r"^refunded (.+)$", part):
+        return f"reembolsado {m.group(1)}"
+    if m := re.match(r"^store credit (.+)$", part):
+        return f"crédito em loja {m.group(1)}"
+    return _PT_REVIEW.get(part) or _PT_DONE.get(part) or policy_text(part, "pt")
+
+
+def _with_note(text: str, note: str | None) -> str:
+    return f"{text}: {note}" if note else text
+
+
+_PT_TIMELINE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^return requested: (.*)$"),
+     lambda m: "devolução pedida: " + "; ".join(policy_text(x, "pt") for x in m.group(1).split("; "))),
+    (re.compile(r"^return label issued, tracking number (\S+)$"),
+     lambda m: f"etiqueta de devolução emitida, número de seguimento {m.group(1)}"),
+    (re.compile(r"^approved by (.+)$"), lambda m: f"aprovada por {m.group(1)}"),
+    (re.compile(r"^rejected: (.*)$"), lambda m: f"recusada: {m.group(1)}"),
+    (re.compile(r"^cancelled by shopper$"), lambda m: "cancelada pelo cliente"),
+    (re.compile(r"^cancelled by (.+)$"), lambda m: f"cancelada por {m.group(1)}"),
+    (re.compile(r"^parcel scanned by the carrier$"), lambda m: "encomenda registada pela transportadora"),
+    (re.compile(r"^parcel delivered to the warehouse$"), lambda m: "encomenda entregue no armazém"),
+    (re.compile(r"^carrier reported a problem with parcel (\S+)$"),
+     lambda m: f"a transportadora comunicou um problema com a encomenda {m.group(1)}"),
+    (re.compile(r"^exchange parcel (\S+): (.+)$"),
+     lambda m: f"encomenda de troca {m.group(1)}: {_PT_EVENTS.get(m.group(2), m.group(2))}"),
+    (re.compile(r"^no carrier scan within (\d+) days$"), lambda m: f"sem registo da transportadora em {m.group(1)} dias"),
+    (re.compile(r"^inspected by (.+?): (.*)$"),
+     lambda m: f"inspecionada por {m.group(1)}: " + ", ".join(_pt_part(x) for x in m.group(2).split(", "))),
+    (re.compile(r"^finance review: (.*)$"),
+     lambda m: "revisão financeira: " + "; ".join(_pt_part(x) for x in m.group(1).split("; "))),
+    (re.compile(r"^refund of (.+?) approved by ([^:]+)(?:: (.*))?$"),
+     lambda m: _with_note(f"reembolso de {m.group(1)} aprovado por {m.group(2)}", m.group(3))),
+    (re.compile(r"^refund denied by ([^:]+)(?:: (.*))?$"),
+     lambda m: _with_note(f"reembolso recusado por {m.group(1)}", m.group(2))),
+    (re.compile(r"^replacement out of stock for (.+): refunded$"),
+     lambda m: f"artigo de troca esgotado ({m.group(1)}): reembolsado"),
+    (re.compile(r"^completed: (.*)$"), lambda m: "concluída: " + ", ".join(_pt_part(x) for x in m.group(1).split(", "))),
+    (re.compile(r"^still .+ after a reminder period$"), lambda m: "ainda à espera, após um lembrete"),
+    (re.compile(r"^reminder: still waiting for inspection$"), lambda m: "lembrete: ainda à espera de inspeção"),
+]  # fmt: skip
+
+
+def timeline_text(text: str | None, lang: str) -> str:
+    """A timeline message in the page's language; an unknown one stays as the workflow wrote it."""
+    if not text or lang != "pt":
+        return text or ""
+    for pattern, translate in _PT_TIMELINE:
+        if m := pattern.match(text):
+            return translate(m)
+    return text

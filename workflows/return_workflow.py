@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Status,
         TimelineEntry,
     )
+    from domain.money import format_amount
     from workflows.exchange import ExchangeWorkflow
     from workflows.options import RETRY, TIMEOUT
 
@@ -373,7 +374,8 @@ class ReturnWorkflow:
         total = sum(x.refund for x in settled)
         self._log(
             self._status(),
-            f"refund of {total} approved by {who}" + (f": {review.note}" if review.note else ""),
+            f"refund of {format_amount(total, self._now_state().currency)} approved by {who}"
+            + (f": {review.note}" if review.note else ""),
         )
         return settled
 
@@ -475,9 +477,9 @@ def _address_lines(address: Address) -> list[str]:
 def _completion_message(state: ReturnState) -> str:
     parts = []
     if state.refund_total:
-        parts.append(f"refunded {state.refund_total}")
+        parts.append(f"refunded {format_amount(state.refund_total, state.currency)}")
     if state.store_credit_total:
-        parts.append(f"store credit {state.store_credit_total}")
+        parts.append(f"store credit {format_amount(state.store_credit_total, state.currency)}")
     if any(x.exchanged_quantity for x in state.lines):
         parts.append("exchange shipped")
     return "completed: " + (", ".join(parts) if parts else "nothing to pay back")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from api import portal_access
 from api.auth import Shopper, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, translator
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
 from api.routers.returns import cancel_return, create_return, get_label
 from api.views import return_view
 from db.models import InventoryItem, ReturnRow, ShipmentRow
@@ -59,7 +59,8 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     lang = choose_lang(request)
     csrf = _csrf_token(request)
     ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES,
-           "csrf": csrf, "policy_text": lambda s: policy_text(s, lang), **context}  # fmt: skip
+           "csrf": csrf, "policy_text": lambda s: policy_text(s, lang),
+           "timeline_text": lambda s: timeline_text(s, lang), **context}  # fmt: skip
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.cookies.get(CSRF_COOKIE) != csrf:
         response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(request), path="/portal")

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from api.auth import Staff, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, translator
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, timeline_text, translator
 from api.routers.returns import (
     InspectionIn,
     RejectIn,
@@ -75,7 +75,7 @@ def render(
     lang = choose_lang(request)
     csrf = _csrf_token(request)
     ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
-           "who": who, "statuses": STATUSES, **context}  # fmt: skip
+           "who": who, "statuses": STATUSES, "timeline_text": lambda s: timeline_text(s, lang), **context}  # fmt: skip
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if request.cookies.get(CSRF_COOKIE) != csrf:
