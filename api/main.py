@@ -6,7 +6,8 @@ import asyncio
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import security
 from api.routers import health, integrations, portal, portal_pages, returns, staff_pages, store_credit, webhooks
@@ -20,7 +21,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Reverso",
         version="1",
         description="Returns and exchanges orchestrator. Amounts are integers in minor units with a currency.",
+        docs_url=None,  # served below from api/static/swagger: FastAPI's default loads Swagger UI from a CDN
+        redoc_url=None,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="Reverso API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon.png")  # fmt: skip
+
     app.state.settings = settings
     app.state.temporal = None
     app.state.temporal_lock = asyncio.Lock()
