@@ -6,81 +6,39 @@ domain.policy, and create_return / get_label / cancel_return from api.routers.re
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from api import portal_access
 from api.auth import Shopper, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
+from api.i18n import choose_lang, policy_text, translator
+from api.pages import Pages, first, secure
 from api.routers.returns import cancel_return, create_return, get_label
 from api.views import return_view
 from db.models import InventoryItem, ReturnRow, ShipmentRow
 from db.queries import claimed_quantities, get_order
 from domain.models import FINAL_STATUSES, Order, ReturnLineRequest, ReturnRequest
-from domain.money import format_amount
 from domain.policy import decide, line_eligibility
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
-templates.env.globals["money"] = format_amount
 
-SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "portal_session", "portal_csrf", "lang"
+SESSION_COOKIE = "portal_session"
+PAGES = Pages("portal", samesite="lax")
+render = PAGES.render
+form_of = PAGES.form_of
 RESOLUTIONS = ("refund", "store_credit", "exchange")
 CANCELLABLE = ("pending_approval", "awaiting_shipment")
 
 
 # --- plumbing --------------------------------------------------------------------------------------
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def _csrf_token(request: Request) -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf", None)
-    if not token:
-        token = request.state.csrf = secrets.token_urlsafe(32)
-    return token
-
-
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """A page in the request's language, with the CSRF and language cookies kept in place."""
-    lang = choose_lang(request)
-    csrf = _csrf_token(request)
-    ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES,
-           "csrf": csrf, "policy_text": lambda s: policy_text(s, lang),
-           "timeline_text": lambda s: timeline_text(s, lang), **context}  # fmt: skip
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    if request.cookies.get(CSRF_COOKIE) != csrf:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(request), path="/portal")
-    if request.query_params.get("lang") in LANG_NAMES and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request))
-    return response
-
-
-async def form_of(request: Request) -> dict[str, list[str]]:
-    """The url-encoded form, after the double-submit CSRF check (403 when missing or different)."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    form = parse_qs(body, keep_blank_values=True)
-    sent, kept = (form.get("csrf") or [""])[0], request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
-        raise HTTPException(403, "csrf: the form's token is missing or does not match")
-    return form
-
-
-def first(form: dict[str, list[str]], key: str) -> str:
-    return (form.get(key) or [""])[0].strip()
 
 
 async def shopper_of(request: Request, db: DbSession) -> Shopper | None:
@@ -119,7 +77,7 @@ async def find_order(request: Request, db: DbSession, settings: AppSettings) -> 
         return page
     response = RedirectResponse("/portal/order", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.portal_session_hours * 3600, httponly=True,
-                        samesite="lax", secure=_secure(request), path="/portal")  # fmt: skip
+                        samesite="lax", secure=secure(request), path="/portal")  # fmt: skip
     return response
 
 

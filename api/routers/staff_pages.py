@@ -8,22 +8,20 @@ the JSON API's handlers in api.routers.returns called directly, so the workflow 
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.auth import Staff, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, timeline_text, translator
+from api.i18n import choose_lang, translator
+from api.pages import Pages, first, secure
 from api.routers.returns import (
     InspectionIn,
     RejectIn,
@@ -42,10 +40,10 @@ from domain.money import CURRENCY_EXPONENTS, format_amount
 from domain.policy import settle
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
-templates.env.globals["money"] = format_amount
 
-SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "staff_session", "staff_csrf", "lang"
+SESSION_COOKIE = "staff_session"
+PAGES = Pages("staff", samesite="strict", no_store=True)
+form_of = PAGES.form_of
 HOMES = {"warehouse": "/staff/warehouse", "finance": "/staff/finance", "admin": "/staff/returns"}
 CONSOLE_ROLES = tuple(HOMES)
 STATUSES = ("pending_approval", "awaiting_shipment", "in_transit", "received", "pending_refund_review",
@@ -58,45 +56,10 @@ LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+): (.*)$")
 # --- plumbing --------------------------------------------------------------------------------------
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def _csrf_token(request: Request) -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "staff_csrf", None)
-    if not token:
-        token = request.state.staff_csrf = secrets.token_urlsafe(32)
-    return token
-
-
 def render(
     request: Request, name: str, context: dict[str, Any], who: Staff | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    lang = choose_lang(request)
-    csrf = _csrf_token(request)
-    ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
-           "who": who, "statuses": STATUSES, "timeline_text": lambda s: timeline_text(s, lang), **context}  # fmt: skip
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    if request.cookies.get(CSRF_COOKIE) != csrf:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=_secure(request), path="/staff")
-    if request.query_params.get("lang") in LANG_NAMES and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=_secure(request))
-    return response
-
-
-async def form_of(request: Request) -> dict[str, list[str]]:
-    """The url-encoded form, after the double-submit CSRF check (403 when missing or different)."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    form = parse_qs(body, keep_blank_values=True)
-    sent, kept = (form.get("csrf") or [""])[0], request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
-        raise HTTPException(403, "csrf: the form's token is missing or does not match")
-    return form
-
-
-def first(form: dict[str, list[str]], key: str) -> str:
-    return (form.get(key) or [""])[0].strip()
+    return PAGES.render(request, name, {"who": who, "statuses": STATUSES, **context}, status_code)
 
 
 async def staff_of(request: Request, db: DbSession) -> Staff | None:
@@ -158,7 +121,7 @@ async def login(request: Request, db: DbSession) -> Response:
         return render(request, "staff/login.html", {"error": True}, status_code=401)
     response = RedirectResponse(HOMES[who.role], status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=12 * 3600, httponly=True, samesite="strict",
-                        secure=_secure(request), path="/staff")  # fmt: skip
+                        secure=secure(request), path="/staff")  # fmt: skip
     return response
 
 
@@ -166,7 +129,7 @@ async def login(request: Request, db: DbSession) -> Response:
 async def logout(request: Request) -> Response:
     await form_of(request)
     response = RedirectResponse("/staff/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/staff", httponly=True, samesite="strict", secure=_secure(request))
+    response.delete_cookie(SESSION_COOKIE, path="/staff", httponly=True, samesite="strict", secure=secure(request))
     return response
 
 
