@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,7 +18,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,27 +27,17 @@ from standardwebhooks.webhooks import Webhook
 
 from api.i18n import translator
 from tests.support import services
+from tests.support.browser import needs_chromium, snap
 from tests.support.services import DevStack
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
-PHONE = {"width": 390, "height": 844}
-ARTIFACTS = services.ROOT / "test-artifacts"
 RETURN_URL = re.compile(r".*/portal/returns/R-[A-Z0-9]+$")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed")
+pytestmark = needs_chromium
 
 
 # --- the stack, the shop's data, the browser -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[DevStack]:
-    with services.scratch_dir("reverso-paths-") as tmp, services.dev_stack(tmp) as running:
-        yield running
 
 
 def token(stack: DevStack, role: str, name: str) -> str:
@@ -158,61 +146,6 @@ def shop(stack: DevStack) -> Iterator[Shop]:
     s = Shop(stack)
     yield s
     s.c.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser: Any, request: pytest.FixtureRequest, **options: Any) -> Iterator[Any]:
-    """A phone-sized page; on failure (or with PORTAL_SCREENSHOTS=1) a screenshot of every page it visited."""
-    context = browser.new_context(viewport=PHONE, accept_downloads=True, **options)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    visited: list[str] = []
-    page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(frame.url))
-    # The pages must work under the strict CSP: anything it blocks shows up as a console error.
-    blocked: list[str] = []
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and blocked.append(msg.text))
-    failed_before = request.session.testsfailed
-    yield page
-    assert not blocked, f"blocked by the CSP: {blocked}"
-    if request.session.testsfailed > failed_before or os.environ.get("PORTAL_SCREENSHOTS"):
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        page.screenshot(path=str(ARTIFACTS / f"{name}-last.png"), full_page=True)
-        for i, url in enumerate(dict.fromkeys(visited)):
-            if url.endswith(".pdf") or not url.startswith("http"):
-                continue
-            other = context.new_page()
-            try:
-                other.goto(url)
-                other.screenshot(path=str(ARTIFACTS / f"{name}-{i:02d}.png"), full_page=True)
-            except Exception:  # noqa: BLE001 - best effort: the test's own failure is what matters
-                pass
-            other.close()
-    context.close()
-
-
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    yield from _open(browser, request, locale="en-GB")
-
-
-@pytest.fixture
-def page_pt(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    yield from _open(browser, request, locale="pt-PT")
-
-
-def snap(page: Any, name: str) -> None:
-    """A screenshot of an intermediate state, with PORTAL_SCREENSHOTS=1 (for looking at the pages)."""
-    if os.environ.get("PORTAL_SCREENSHOTS"):
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def find_order(page: Any, stack: DevStack, number: str, addr: str) -> None:
