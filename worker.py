@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,6 +22,9 @@ from workflows.exchange import ExchangeWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
 WORKFLOWS = [ReturnWorkflow, ExchangeWorkflow]
+
+# Measured with bench/ (see bench/README.md); the SDK's defaults otherwise.
+TUNING: dict[str, Any] = {}
 
 
 def activities(settings: Settings) -> list[object]:
@@ -42,8 +47,21 @@ async def connect(settings: Settings) -> Client:
     )
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
-    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities(settings))
+def build_worker(
+    client: Client,
+    settings: Settings,
+    extra_workflows: Sequence[type] = (),
+    extra_activities: Sequence[Callable[..., Any]] = (),
+    **tuning: Any,
+) -> Worker:
+    """The worker; bench/ adds its bare baseline workflow and overrides `tuning` to compare settings."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[*WORKFLOWS, *extra_workflows],
+        activities=[*activities(settings), *extra_activities],
+        **{**TUNING, **tuning},
+    )
 
 
 async def run(settings: Settings | None = None) -> None:

@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import ActivityBase
 from db.models import OrderRow, ReturnClaim, ReturnRow, ShipmentRow, TimelineRow
+from db.policy_store import current_policy, returner_history
 from domain.messages import ClaimInput, ClaimResult
 from domain.models import RELEASED_STATUSES, Order, ReturnState
 from domain.policy import decide
@@ -21,7 +22,6 @@ class ReadModel(ActivityBase):
 
         Two returns for the last unit serialize on the lock: exactly one gets it.
         """
-        policy = self.settings.policy
         async with self.sessions.begin() as s:
             row = await s.scalar(select(OrderRow).where(OrderRow.number == inp.order_number).with_for_update())
             if row is None:
@@ -36,12 +36,15 @@ class ReadModel(ActivityBase):
                 .group_by(ReturnClaim.line_id)
             )
             returned = {line_id: int(total) for line_id, total in others}
-            decision = decide(order, inp.lines, returned, inp.now, policy)
+            stored = await current_policy(s, self.settings.policy)
+            policy = stored.policy
+            history = await returner_history(s, order.email, inp.return_id, inp.now, policy.serial_window_days)
+            decision = decide(order, inp.lines, returned, inp.now, policy, history)
             if not decision.ineligible and not held:
                 for line in inp.lines:
                     s.add(ReturnClaim(return_id=inp.return_id, line_id=line.line_id,
                                       order_number=order.number, quantity=line.quantity))  # fmt: skip
-        return ClaimResult(order=order, policy=policy, decision=decision)
+        return ClaimResult(order=order, policy=policy, decision=decision, policy_version=stored.version)
 
     @activity.defn(name="project_return")
     async def project(self, state: ReturnState) -> None:
@@ -50,7 +53,8 @@ class ReadModel(ActivityBase):
                       currency=state.currency, refund_total=state.refund_total,
                       store_credit_total=state.store_credit_total, fees_total=state.fees_total,
                       state=state.model_dump(mode="json"), version=state.version,
-                      created_at=state.created_at, updated_at=state.updated_at)  # fmt: skip
+                      created_at=state.created_at, updated_at=state.updated_at,
+                      attention=state.attention, policy_version=state.policy_version)  # fmt: skip
         async with self.sessions.begin() as s:
             stmt = insert(ReturnRow).values(**values)
             await s.execute(

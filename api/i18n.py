@@ -61,7 +61,11 @@ EN: dict[str, str] = {
     "return.approved": "Approved",
     "return.waiting": "Waiting for review",
     "return.status": "Status",
-    "return.label": "Download the return label (PDF)",
+    "return.label": "Print the label (4x6 in, label printer)",
+    "return.label_a4": "Print the label (A4, office printer)",
+    "return.label_a4_hint": "On A4 the label fills the top-left quarter of the sheet: cut along the dashed line.",
+    "return.label_unavailable": "This label can only be printed in the 4x6 format.",
+    "return.parcel": "Parcel {n} of {of}:",
     "return.label_pending": "Your label is being prepared…",
     "return.qr": "No printer? Show this code at the drop-off point.",
     "return.qr_alt": "QR code of your return",
@@ -139,7 +143,11 @@ PT: dict[str, str] = {
     "return.approved": "Aprovada",
     "return.waiting": "À espera de análise",
     "return.status": "Estado",
-    "return.label": "Descarregar a etiqueta de devolução (PDF)",
+    "return.label": "Imprimir a etiqueta (4x6, impressora de etiquetas)",
+    "return.label_a4": "Imprimir a etiqueta (A4, impressora de escritório)",
+    "return.label_a4_hint": "Em A4 a etiqueta ocupa o quarto superior esquerdo da folha: corte pela linha tracejada.",
+    "return.label_unavailable": "Esta etiqueta só pode ser impressa no formato 4x6.",
+    "return.parcel": "Volume {n} de {of}:",
     "return.label_pending": "A sua etiqueta está a ser preparada…",
     "return.qr": "Sem impressora? Mostre este código no ponto de entrega.",
     "return.qr_alt": "Código QR da sua devolução",
@@ -311,6 +319,7 @@ EN.update({
     "staff.returns.next": "Next",
     "staff.returns.page": "Page {page}",
     "staff.workflow": "Workflow in Temporal",
+    "staff.label": "Label",
     "staff.status.pending_approval": "Pending approval",
     "staff.status.awaiting_shipment": "Awaiting shipment",
     "staff.status.in_transit": "In transit",
@@ -393,6 +402,7 @@ PT.update({
     "staff.returns.next": "Seguinte",
     "staff.returns.page": "Página {page}",
     "staff.workflow": "Workflow no Temporal",
+    "staff.label": "Etiqueta",
     "staff.status.pending_approval": "À espera de aprovação",
     "staff.status.awaiting_shipment": "À espera de envio",
     "staff.status.in_transit": "Em trânsito",
@@ -408,7 +418,8 @@ PT.update({
 # Timeline messages the workflow writes in English, and their Portuguese form. `{}` parts are
 # translated again by policy_text (reasons) or by the small tables below.
 _PT_CONDITIONS = {"new": "novo", "opened": "aberto", "damaged": "danificado"}
-_PT_EVENTS = {"in transit": "em trânsito", "delivered": "entregue", "exception": "problema"}
+_PT_EVENTS = {"in transit": "em trânsito", "delivered": "entregue", "exception": "problema",
+              "pre transit": "etiqueta registada, ainda por enviar", "out for delivery": "em distribuição"}  # fmt: skip
 _PT_REVIEW = {"refund is above the review threshold": "o reembolso está acima do limite de revisão"}
 _PT_DONE = {"exchange shipped": "troca enviada", "nothing to pay back": "nada a devolver"}
 
@@ -444,6 +455,11 @@ _PT_TIMELINE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"a transportadora comunicou um problema com a encomenda {m.group(1)}"),
     (re.compile(r"^exchange parcel (\S+): (.+)$"),
      lambda m: f"encomenda de troca {m.group(1)}: {_PT_EVENTS.get(m.group(2), m.group(2))}"),
+    (re.compile(r"^parcel (\S+): (pre transit|out for delivery)$"),
+     lambda m: f"encomenda {m.group(1)}: {_PT_EVENTS[m.group(2)]}"),
+    (re.compile(r"^parcel (\S+) was returned to the (shopper|warehouse) by the carrier: contact the shopper$"),
+     lambda m: f"a transportadora devolveu a encomenda {m.group(1)} "
+               f"{'ao cliente' if m.group(2) == 'shopper' else 'ao armazém'}: contacte o cliente"),
     (re.compile(r"^no carrier scan within (\d+) days$"), lambda m: f"sem registo da transportadora em {m.group(1)} dias"),
     (re.compile(r"^inspected by (.+?): (.*)$"),
      lambda m: f"inspecionada por {m.group(1)}: " + ", ".join(_pt_part(x) for x in m.group(2).split(", "))),
@@ -469,3 +485,171 @@ def timeline_text(text: str | None, lang: str) -> str:
         if m := pattern.match(text):
             return translate(m)
     return text
+
+
+# --- parcels: label validity and reissue, stuck parcels, split returns (workflows/logistics.py) ----------
+
+EN.update({
+    "return.label_void": "Your return label was not used in time and no longer works. Get a new one below.",
+    "order.parcels": "How many parcels will you send?",
+    "order.parcels_hint": "Each parcel gets its own label.",
+    "order.bad_parcels": "Choose between 1 and {most} parcels.",
+    "return.new_label": "Get a new label",
+    "return.new_label_hint": "Lost or damaged your label? A new one replaces it; the old one stops working.",
+    "staff.nav.exceptions": "Exceptions",
+    "staff.exceptions.heading": "Exceptions",
+    "staff.exceptions.intro": "Returns whose parcel stopped moving or that the carrier reported a problem with.",
+    "staff.exceptions.empty": "No return needs attention.",
+    "staff.attention": "Needs attention",
+    "staff.receive.heading": "Receiving",
+    "staff.receive.text": "{delivered} of {parcels} parcels are in. Close receiving to inspect what came; the rest is logged as missing.",
+    "staff.receive.submit": "Close receiving",
+    "staff.parcel": "parcel {n}/{of}",
+})  # fmt: skip
+
+PT.update({
+    "return.label_void": "A sua etiqueta de devolução não foi usada a tempo e já não é válida. Peça uma nova abaixo.",
+    "order.parcels": "Quantos volumes vai enviar?",
+    "order.parcels_hint": "Cada volume tem a sua etiqueta.",
+    "order.bad_parcels": "Escolha entre 1 e {most} volumes.",
+    "return.new_label": "Pedir uma nova etiqueta",
+    "return.new_label_hint": "Perdeu ou estragou a etiqueta? Uma nova substitui-a; a antiga deixa de ser válida.",
+    "staff.nav.exceptions": "Exceções",
+    "staff.exceptions.heading": "Exceções",
+    "staff.exceptions.intro": "Devoluções cuja encomenda parou ou em que a transportadora comunicou um problema.",
+    "staff.exceptions.empty": "Nenhuma devolução precisa de atenção.",
+    "staff.attention": "Precisa de atenção",
+    "staff.receive.heading": "Receção",
+    "staff.receive.text": "Chegaram {delivered} de {parcels} volumes. Feche a receção para inspecionar o que chegou; o resto fica registado como em falta.",
+    "staff.receive.submit": "Fechar a receção",
+    "staff.parcel": "volume {n}/{of}",
+})  # fmt: skip
+
+_PT_TIMELINE.extend([
+    (re.compile(r"^new return label issued at the request of (.+), tracking number (.+)$"),
+     lambda m: f"nova etiqueta de devolução emitida a pedido de {'cliente' if m.group(1) == 'shopper' else m.group(1)}, "
+               f"número de seguimento {m.group(2)}"),
+    (re.compile(r"^(\d+) return labels issued, tracking numbers (.+)$"),
+     lambda m: f"{m.group(1)} etiquetas de devolução emitidas, números de seguimento {m.group(2)}"),
+    (re.compile(r"^return label (.+) was not used within (\d+) days and is void; a new one can be requested from the portal$"),
+     lambda m: f"a etiqueta de devolução {m.group(1)} não foi usada em {m.group(2)} dias e foi anulada; "
+               "pode pedir uma nova no portal"),
+    (re.compile(r"^parcel (\S+) has had no carrier scan for (\d+) days: marked as an exception$"),
+     lambda m: f"a encomenda {m.group(1)} está há {m.group(2)} dias sem registo da transportadora: marcada como exceção"),
+    (re.compile(r"^parcel (\S+) scanned again \((.+)\): exception cleared$"),
+     lambda m: f"a encomenda {m.group(1)} voltou a ser registada ({_PT_EVENTS.get(m.group(2), m.group(2))}): "
+               "exceção resolvida"),
+    (re.compile(r"^parcel (\d+)/(\d+) delivered to the warehouse; waiting for (\d+) more$"),
+     lambda m: f"volume {m.group(1)}/{m.group(2)} entregue no armazém; faltam {m.group(3)}"),
+    (re.compile(r"^receiving closed by (.+?); parcels that never arrived: (.+)$"),
+     lambda m: f"receção fechada por {m.group(1)}; volumes que não chegaram: "
+               + ("nenhum" if m.group(2) == "none" else m.group(2))),
+])  # fmt: skip
+
+
+# --- policy as data: rules by tag and category, fees by reason, keep it, manual review (domain/policy.py) -----
+
+_PT_PATTERNS.extend([
+    (re.compile(r"^every line is within its return window and returnable$"),
+     "todos os artigos estão dentro do respetivo prazo de devolução e podem ser devolvidos"),
+    (re.compile(r"^return window of (\d+) days \(tag (.+)\) closed on (\S+)$"),
+     r"o prazo de devolução de \1 dias (etiqueta \2) terminou a \3"),
+    (re.compile(r"^return window of (\d+) days \(tag (.+)\) open until (\S+)$"),
+     r"prazo de devolução de \1 dias (etiqueta \2), aberto até \3"),
+    (re.compile(r"^return window of (\d+) days \(category (.+)\) closed on (\S+)$"),
+     r"o prazo de devolução de \1 dias (categoria \2) terminou a \3"),
+    (re.compile(r"^return window of (\d+) days \(category (.+)\) open until (\S+)$"),
+     r"prazo de devolução de \1 dias (categoria \2), aberto até \3"),
+    (re.compile(r"^return window of (\d+) days open until (\S+)$"), r"prazo de devolução de \1 dias, aberto até \2"),
+    (re.compile(r"^tagged (.+): this item cannot be returned$"), r"marcado \1: este artigo não pode ser devolvido"),
+    (re.compile(r"^e-mail (\S+) is on the block list: a person will review it$"),
+     r"o e-mail \1 está na lista de bloqueio: uma pessoa vai analisá-la"),
+    (re.compile(r"^(\d+) returns in the last (\d+) days, more than the (\d+) allowed: a person will review it$"),
+     r"\1 devoluções nos últimos \2 dias, mais do que as \3 permitidas: uma pessoa vai analisá-la"),
+    (re.compile(r"^returns worth (.+) in the last (\d+) days, more than (.+): a person will review it$"),
+     r"devoluções no valor de \1 nos últimos \2 dias, mais do que \3: uma pessoa vai analisá-la"),
+    (re.compile(r"^value is below the keep-it limit of (.+): keep the items, no need to send them back$"),
+     r"o valor está abaixo do limite de \1: fique com os artigos, não precisa de os devolver"),
+    (re.compile(r"^keep it: no return shipping and no restocking fee$"),
+     "fique com o artigo: sem custos de envio nem taxa de reposição"),
+    (re.compile(r"^restocking fee (\S+) for (\S+): (.+)$"), r"taxa de reposição de \1 por \2: \3"),
+    (re.compile(r"^no restocking fee for (\S+)$"), r"sem taxa de reposição por \1"),
+    (re.compile(r"^return shipping fee deducted: (.+)$"), r"custo de envio da devolução descontado: \1"),
+    (re.compile(r"^return shipping fee waived for (.+)$"), r"custo de envio da devolução dispensado (\1)"),
+    (re.compile(r"^store credit bonus (\S+): (.+)$"), r"bónus de crédito em loja de \1: \2"),
+    (re.compile(r"^(\d+) of (\d+) accepted at inspection$"), r"\1 de \2 aceite(s) na inspeção"),
+])  # fmt: skip
+
+_PT_TIMELINE.extend([
+    (re.compile(r"^keep it: no need to send the items back; the refund follows at once$"),
+     lambda m: "fique com os artigos: não precisa de os devolver; o reembolso segue de imediato"),
+])  # fmt: skip
+
+
+# --- exchanges: other products, price differences, fallbacks, instant exchange (domain/exchanges.py) -----
+
+EN.update({
+    "line.exchange_variants": "Other sizes and colours",
+    "line.exchange_others": "Other products",
+    "line.difference_to": "If the new item costs less, the difference comes back as",
+    "line.difference_refund": "a refund",
+    "line.difference_store_credit": "store credit",
+    "preview.exchange_price": "New item: {title}",
+    "preview.exchange_pay": "You pay the difference",
+    "preview.exchange_back": "Difference back to you",
+    "staff.exchange": "Exchange of {line} for {sku} at {price} each: difference {difference} (above 0 the shopper pays)",
+    "staff.exchange_money": "Exchange: {charged} charged, {hold} on hold",
+})  # fmt: skip
+
+PT.update({
+    "line.exchange_variants": "Outros tamanhos e cores",
+    "line.exchange_others": "Outros produtos",
+    "line.difference_to": "Se o novo artigo custar menos, a diferença é devolvida como",
+    "line.difference_refund": "reembolso",
+    "line.difference_store_credit": "crédito na loja",
+    "preview.exchange_price": "Novo artigo: {title}",
+    "preview.exchange_pay": "Paga a diferença",
+    "preview.exchange_back": "Diferença a devolver",
+    "staff.exchange": "Troca de {line} por {sku} a {price} cada: diferença {difference} (acima de 0 paga o cliente)",
+    "staff.exchange_money": "Troca: {charged} cobrados, {hold} cativos",
+})  # fmt: skip
+
+_PT_FALLBACK = {"refund": "reembolso", "store credit": "crédito na loja", "a refund": "reembolso",
+                "store_credit": "crédito na loja"}  # fmt: skip
+
+_PT_PATTERNS.extend([
+    (re.compile(r"^exchange: you pay the difference of (.+) before it ships$"),
+     r"troca: paga a diferença de \1 antes do envio"),
+    (re.compile(r"^exchange: (.+) comes back to you as store credit$"), r"troca: \1 é devolvido em crédito na loja"),
+    (re.compile(r"^exchange: (.+) comes back to you as a refund$"), r"troca: \1 é reembolsado"),
+    (re.compile(r"^exchange: same price, nothing to pay$"), "troca: mesmo preço, nada a pagar"),
+    (re.compile(r"^(\S+) cannot be sent in exchange: you get a refund$"), r"\1 não pode ser enviado em troca: recebe um reembolso"),
+    (re.compile(r"^(\S+) cannot be sent in exchange: you get a store credit$"),
+     r"\1 não pode ser enviado em troca: recebe crédito na loja"),
+    (re.compile(r"^(\S+) is out of stock now: if it still is when your parcel arrives, you get a refund$"),
+     r"\1 está esgotado: se continuar quando a sua encomenda chegar, recebe um reembolso"),
+    (re.compile(r"^(\S+) is out of stock now: if it still is when your parcel arrives, you get a store credit$"),
+     r"\1 está esgotado: se continuar quando a sua encomenda chegar, recebe crédito na loja"),
+])  # fmt: skip
+
+_PT_TIMELINE.extend([
+    (re.compile(r"^line (\S+): price difference of (.+) paid$"), lambda m: f"artigo {m.group(1)}: diferença de {m.group(2)} paga"),
+    (re.compile(r"^line (\S+): the price difference could not be charged \((.*)\)$"),
+     lambda m: f"artigo {m.group(1)}: não foi possível cobrar a diferença ({m.group(2)})"),
+    (re.compile(r"^replacement not available for (.+): (a refund|store credit)$"),
+     lambda m: f"artigo de troca indisponível ({m.group(1)}): {_PT_FALLBACK[m.group(2)]}"),
+    (re.compile(r"^instant exchange not possible: (\S+) is out of stock$"),
+     lambda m: f"troca imediata impossível: {m.group(1)} esgotado"),
+    (re.compile(r"^instant exchange not possible: the card hold was declined$"),
+     lambda m: "troca imediata impossível: a cativação no cartão foi recusada"),
+    (re.compile(r"^instant exchange shipped; (.+) held on the card until the return is inspected$"),
+     lambda m: f"troca imediata enviada; {m.group(1)} cativos no cartão até à inspeção da devolução"),
+    (re.compile(r"^(.+) of the card hold captured after (.+)$"),
+     lambda m: f"{m.group(1)} da cativação cobrados após {_pt_after(m.group(2))}"),
+    (re.compile(r"^card hold released after (.+)$"), lambda m: f"cativação no cartão libertada após {_pt_after(m.group(1))}"),
+])  # fmt: skip
+
+
+def _pt_after(why: str) -> str:
+    return {"the inspection": "a inspeção", "the return expired": "a devolução expirar",
+            "the return cancelled": "o cancelamento", "the return rejected": "a recusa"}.get(why, why)  # fmt: skip

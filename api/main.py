@@ -9,10 +9,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api import security
-from api.routers import health, integrations, portal, portal_pages, returns, staff_pages, store_credit, webhooks
+from api import log_privacy, security, temporal_calls
+from api.routers import (
+    health,
+    integrations,
+    logistics,
+    policy,
+    portal,
+    portal_pages,
+    returns,
+    staff_pages,
+    store_credit,
+    webhooks,
+)
 from settings import Settings, get_settings
-from worker import connect
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.temporal = None
     app.state.temporal_lock = asyncio.Lock()
-    app.state.connect_temporal = lambda: connect(settings)
+    app.state.connect_temporal = lambda: temporal_calls.connect(settings)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -45,8 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    for module in (health, integrations, portal, returns, store_credit, webhooks):
+    for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
+    health.install(app)  # 503 + Retry-After while the database is unreachable
+    log_privacy.install()  # no e-mail (search) or store-credit code in access log lines
     portal_pages.install(app)
     staff_pages.install(app)
     security.install(app)

@@ -6,13 +6,25 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from fastapi import HTTPException
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
 from api.deps import UNAVAILABLE
+from settings import Settings
 
 T = TypeVar("T")
+# The SDK's default retries an unreachable server for 10 s; an HTTP caller waiting that long would rather
+# hear "503, try again" at once. Retry briefly (a server restarting in place), then give up.
+API_RETRIES = RetryConfig(initial_interval_millis=100, max_interval_millis=500, max_elapsed_time_millis=1500,
+                          max_retries=6)  # fmt: skip
+
+
+async def connect(settings: Settings) -> Client:
+    """The API's client: like the worker's, but it fails fast when the server cannot be reached."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                data_converter=pydantic_data_converter, retry_config=API_RETRIES)  # fmt: skip
 
 
 async def call(op: Awaitable[T]) -> T:
@@ -32,7 +44,19 @@ async def call(op: Awaitable[T]) -> T:
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, "return not found") from e
-        if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        if unreachable(e):
             raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
                                 headers=UNAVAILABLE) from e  # fmt: skip
         raise
+
+
+def unreachable(e: RPCError) -> bool:
+    """The server could not be reached or went away mid-call (a restart): worth a retry, not a 500.
+
+    A connection cut while a call is in flight comes back as UNKNOWN "transport error", not UNAVAILABLE."""
+    transient = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+    cut = e.status == RPCStatusCode.UNKNOWN and "transport error" in e.message
+    # The server turns updates away while the workflow's last task failed or timed out (its worker crashed);
+    # a worker picks the workflow up again within seconds.
+    stalled = e.status == RPCStatusCode.FAILED_PRECONDITION and "Workflow Task in failed state" in e.message
+    return e.status in transient or cut or stalled

@@ -34,6 +34,13 @@ class ReturnLineView(BaseModel):
     restock: bool | None
     note: str
     exchanged_quantity: int
+    reasons: list[str] = []  # the policy's explanation of this line (window, fees, waivers)
+    # Exchanges: the replacement's unit price; the difference, signed (above 0 the shopper pays it, below 0 it
+    # comes back as difference_to), with exchange_fee included.
+    exchange_unit_price: int | None = None
+    price_difference: int = 0
+    exchange_fee: int = 0
+    difference_to: str = "refund"
 
 
 class ShipmentView(BaseModel):
@@ -42,6 +49,10 @@ class ShipmentView(BaseModel):
     tracking_number: str
     label_url: str
     status: str
+    warehouse_id: str | None = None
+    service: str = ""  # the carrier's service, for labels bought from a carrier API (e.g. "USPS GroundAdvantage")
+    parcel: int = 1  # this label is parcel `parcel` of `parcels`
+    parcels: int = 1
 
 
 class TimelineView(BaseModel):
@@ -63,6 +74,12 @@ class ReturnView(BaseModel):
     created_at: datetime
     updated_at: datetime
     workflow_url: str | None = None
+    attention: bool = False  # staff must look at it: a parcel stopped moving or the carrier reported a problem
+    attention_reason: str = ""
+    warehouse_id: str | None = None  # where the parcel goes, once a label is issued
+    policy_version: int | None = None  # the policy version this return was decided under
+    exchange_charged: int = 0  # price differences the shopper paid for exchanges (amounts' currency)
+    exchange_hold: int = 0  # an instant exchange's card hold while it is open
 
 
 class DecisionView(BaseModel):
@@ -86,13 +103,17 @@ def return_view(state: ReturnState | dict[str, Any], workflow_url: str | None = 
                                     exchange_sku=d.exchange_sku, refund=refund, store_credit=credit, fee=d.fee,
                                     accepted_quantity=line.accepted_quantity, condition=line.condition,
                                     restock=line.restock, note=line.note,
-                                    exchanged_quantity=line.exchanged_quantity))  # fmt: skip
+                                    exchanged_quantity=line.exchanged_quantity, reasons=d.reasons,
+                                    exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
+                                    exchange_fee=d.exchange_fee, difference_to=d.difference_to))  # fmt: skip
     return ReturnView(
         id=st.id, order_number=st.order_number, status=st.status, lines=lines,
         shipments=[ShipmentView(**s.model_dump()) for s in st.shipments],
         amounts=Amounts(currency=st.currency, refund_total=st.refund_total,
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
+        exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
         timeline=[TimelineView(at=t.at, status=t.status, message=t.message) for t in st.timeline],
         decision_reasons=st.decision_reasons, store_credit_code=st.store_credit_code,
-        created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url,
+        created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
+        policy_version=st.policy_version, attention=st.attention, attention_reason=st.attention_reason,
     )  # fmt: skip

@@ -1,4 +1,8 @@
-"""Labels per second per core: the full return label against a bare 4x6 ReportLab page, same run.
+"""Labels per second per core: the full return label against a bare page of its format, same run.
+
+PDF: the 4x6 label (embedded DejaVu Sans) against a bare 4x6 ReportLab page. ZPL: the label against a bare
+ZPL format with the same fields and no fitting; once with ASCII addresses (printer text fields only) and
+once with Polish and Greek ones (drawn as ^GF bitmaps from DejaVu Sans, the costly path).
 
 Run: python bench/label_rate.py [--seconds 5]
 """
@@ -18,11 +22,14 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
 from labels.pdf import LabelData, render_return_label
+from labels.zpl import render_zpl
 
 DATA = LabelData(return_id="R-BENCH12345", tracking_number="LC123456789012", carrier="Reverso Local",
                  shop_name="Reverso Demo Shop", ship_from=["Ana Sousa", "Rua das Flores 28", "4050-262 Porto", "PT"],
                  ship_to=["Reverso Returns Centre", "Rua do Armazem 12", "4400-001 Vila Nova de Gaia", "PT"],
                  created=date(2026, 11, 23))  # fmt: skip
+NON_LATIN = DATA.model_copy(update={"ship_from": ["Łukasz Żółć", "ul. Piotrkowska 5", "90-001 Łódź", "PL"],
+                                    "ship_to": ["Νίκος Παπαδόπουλος", "Οδός Αθηνάς 12", "105 51 Αθήνα", "GR"]})  # fmt: skip
 
 
 def bare_page() -> bytes:
@@ -32,6 +39,13 @@ def bare_page() -> bytes:
     c.showPage()
     c.save()
     return out.getvalue()
+
+
+def bare_zpl() -> bytes:
+    fields = [DATA.carrier, "RETURN", DATA.shop_name, *DATA.ship_from, *DATA.ship_to, DATA.return_id]
+    text = "".join(f"^FO30,{40 * i}^A0N,30,30^FD{f}^FS" for i, f in enumerate(fields))
+    return (f"^XA^CI28{text}^FO60,700^BY3^BCN,200,N,N,N,A^FD{DATA.tracking_number}^FS"
+            f"^FO580,930^BQN,2,6^FDMA,{DATA.return_id}^FS^XZ").encode()  # fmt: skip
 
 
 def rate(fn: Callable[[], bytes], seconds: float) -> float:
@@ -52,9 +66,17 @@ def main() -> None:
           f"reportlab {version('reportlab')}")  # fmt: skip
     baseline = rate(bare_page, args.seconds)
     label = rate(lambda: render_return_label(DATA), args.seconds)
-    print(f"bare 4x6 page : {baseline:8.1f} per second on one core")
-    print(f"return label  : {label:8.1f} per second on one core")
+    zpl_baseline = rate(bare_zpl, args.seconds)
+    zpl = rate(lambda: render_zpl(DATA), args.seconds)
+    zpl_bitmaps = rate(lambda: render_zpl(NON_LATIN), args.seconds)
+    print(f"bare 4x6 page       : {baseline:8.1f} per second on one core")
+    print(f"return label (PDF)  : {label:8.1f} per second on one core")
+    print(f"bare ZPL format     : {zpl_baseline:8.1f} per second on one core")
+    print(f"return label (ZPL)  : {zpl:8.1f} per second on one core, ASCII addresses")
+    print(f"return label (ZPL)  : {zpl_bitmaps:8.1f} per second on one core, Polish and Greek addresses as bitmaps")
     print(f"summary: PDF labels {label:.0f}/s/core, {label / baseline:.2f} of a bare page (target >= 300/s/core)")
+    print(f"summary: ZPL labels {zpl:.0f}/s/core ASCII, {zpl_bitmaps:.0f}/s/core with bitmaps, "
+          f"{zpl / zpl_baseline:.3f} and {zpl_bitmaps / zpl_baseline:.3f} of a bare ZPL format")  # fmt: skip
 
 
 if __name__ == "__main__":

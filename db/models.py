@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -80,8 +81,11 @@ class ReturnRow(Base):
     fees_total: Mapped[int] = mapped_column(BigInteger, default=0)
     state: Mapped[dict[str, Any]]  # domain.models.ReturnState as JSON
     version: Mapped[int] = mapped_column(Integer, default=0)
+    policy_version: Mapped[int | None] = mapped_column(Integer)  # the policy version it was decided under
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Staff must look at it (the Exceptions queue): a parcel stopped moving or the carrier reported a problem.
+    attention: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
 
 class ShipmentRow(Base):
@@ -95,6 +99,27 @@ class ShipmentRow(Base):
     qr_svg: Mapped[bytes | None] = mapped_column(LargeBinary)  # the return id's QR, for the portal's screen
     created_at: Mapped[datetime] = _now()
     voided_at: Mapped[datetime | None]
+    # Carrier adapters (migration 0005): null for labels made before warehouses and carrier APIs existed.
+    warehouse_id: Mapped[str | None] = mapped_column(String(40))
+    provider_shipment_id: Mapped[str | None] = mapped_column(String(64))  # what a void refunds at the carrier
+    label_url: Mapped[str | None] = mapped_column(Text)  # the carrier's own label file, when it hosts one
+    service: Mapped[str | None] = mapped_column(String(80))
+    parcel: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # n of a multi-parcel return
+    # What the label was drawn from (labels.LabelData as JSON, migration 0004), so it can be drawn again in
+    # another format (A4, ZPL); null for old rows and for labels a carrier API made.
+    label_data: Mapped[dict[str, Any] | None]
+
+
+class CarrierPurchase(Base):
+    """A label being bought from a carrier API: its shipment id is kept before paying, so a retry resumes it."""
+
+    __tablename__ = "carrier_purchases"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # <return id>:<direction>
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    warehouse_id: Mapped[str] = mapped_column(String(40))
+    provider_shipment_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
 
 
 class TimelineRow(Base):
@@ -200,3 +225,35 @@ class PortalFailure(Base):
 
 
 Index("ix_portal_failures_key_at", PortalFailure.key, PortalFailure.at)
+
+
+class ExchangePayment(Base):
+    """An exchange's charge (a higher price's difference) or an instant exchange's card hold, one per key.
+
+    Written before Stripe is asked, completed after: the payment peer may ignore idempotency keys."""
+
+    __tablename__ = "exchange_payments"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # charge, hold
+    payment_reference: Mapped[str] = mapped_column(String(200))  # the order's PaymentIntent
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))  # pending, succeeded, held, captured, released, failed
+    provider_intent_id: Mapped[str | None] = mapped_column(String(200))
+    captured_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = _now()
+    completed_at: Mapped[datetime | None]
+
+
+class PolicyVersion(Base):
+    """One version of the return policy document; the highest is in force. Returns record the one they used."""
+
+    __tablename__ = "policy_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict[str, Any]]  # domain.policy.PolicySettings as JSON
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+Index("ix_returns_email_created", ReturnRow.email, ReturnRow.created_at)  # the serial-returner rule

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.models import Decision, Order, ReturnLineRequest, Shipment
+from domain.models import Address, Decision, Order, ReturnLineRequest, Shipment
 from domain.policy import PolicySettings
 
 
@@ -17,6 +17,7 @@ class ReturnInput(BaseModel):
 
 class SubmitRequest(BaseModel):
     lines: list[ReturnLineRequest]
+    parcels: int = 1  # one inbound label per parcel
 
 
 class ClaimInput(BaseModel):
@@ -30,6 +31,7 @@ class ClaimResult(BaseModel):
     order: Order
     policy: PolicySettings
     decision: Decision
+    policy_version: int | None = None  # None in histories from before policy versions
 
 
 class LabelRequest(BaseModel):
@@ -37,6 +39,14 @@ class LabelRequest(BaseModel):
     direction: str  # inbound (shopper to warehouse) or outbound (exchange reship)
     ship_from: list[str] | None = None  # None: the warehouse
     ship_to: list[str] | None = None  # None: the warehouse
+    # Routing and carrier APIs (all defaulted, so older histories' inputs still read):
+    warehouse_id: str | None = None  # None: chosen by settings.routing from country and skus
+    country: str = ""  # the shopper's country (ISO 3166 alpha-2)
+    skus: list[str] = []  # SKUs of the returned lines
+    shopper_address: Address | None = None  # structured, for carriers whose API needs it (EasyPost)
+    shopper_email: str = ""
+    parcel: int = 1  # this label is parcel `parcel` of `parcels`
+    parcels: int = 1
 
 
 class RefundInput(BaseModel):
@@ -79,6 +89,8 @@ class EmailInput(BaseModel):
     to: str
     context: dict[str, object] = {}
     attach_label: str | None = None  # tracking number whose label PDF goes along
+    attach_labels: list[str] = []  # more labels (the other parcels of a return)
+    dedupe: str = ""  # for kinds sent more than once per return (a reissued label): part of the once-only key
 
 
 class ExchangeLine(BaseModel):
@@ -91,6 +103,7 @@ class ExchangeInput(BaseModel):
     return_id: str
     lines: list[ExchangeLine]
     ship_to: list[str]
+    warehouse_id: str | None = None  # the return's warehouse, which the reship leaves from
 
 
 class ExchangeResult(BaseModel):

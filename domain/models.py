@@ -26,10 +26,14 @@ RELEASED_STATUSES: frozenset[str] = frozenset({"rejected", "cancelled", "expired
 
 Resolution = Literal["refund", "store_credit", "exchange"]
 Condition = Literal["new", "opened", "damaged"]
-CarrierEventKind = Literal["in_transit", "delivered", "exception"]
+# The normalized scan kinds every carrier adapter maps onto (activities/carriers/base.py TrackingStatus).
+CarrierEventKind = Literal[
+    "pre_transit", "in_transit", "out_for_delivery", "delivered", "exception", "returned_to_sender"
+]
 MinorUnits = Annotated[int, Field(ge=0, le=10**12)]
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_PARCELS = 10  # labels one return may ask for: more boxes than this is a freight job
 
 
 class Strict(BaseModel):
@@ -58,6 +62,9 @@ class OrderLine(Strict):
     quantity: Quantity
     unit_price: MinorUnits
     final_sale: bool = False
+    # What the policy's per-tag / per-category rules (window, non-returnable) look at.
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=50)] = []
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class Order(Strict):
@@ -97,6 +104,8 @@ class ReturnLineRequest(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=64)]
     resolution: Resolution
     exchange_sku: ShortText | None = None
+    # An exchange for a cheaper item: how the difference comes back.
+    difference_to: Literal["refund", "store_credit"] = "refund"
 
     @model_validator(mode="after")
     def _exchange_needs_sku(self) -> ReturnLineRequest:
@@ -108,6 +117,7 @@ class ReturnLineRequest(Strict):
 class ReturnRequest(Strict):
     order_number: ShortText
     lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
+    parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # how many boxes the shopper ships it in
 
     @model_validator(mode="after")
     def _unique_lines(self) -> ReturnRequest:
@@ -132,6 +142,15 @@ class LineDecision(BaseModel):
     fee: int = 0
     refund: int = 0
     store_credit: int = 0
+    reasons: list[str] = []  # the policy's explanation of this line: window, fees, waivers
+    # Exchanges (domain/exchanges.py): the replacement's price and the difference, signed: above 0 the
+    # shopper pays it, below 0 it comes back (difference_to). None: no such product in the inventory.
+    exchange_title: str = ""
+    exchange_unit_price: int | None = None
+    exchange_fee: int = 0
+    price_difference: int = 0
+    difference_to: Literal["refund", "store_credit"] = "refund"
+    exchange_reserved: bool = False
 
 
 class Decision(BaseModel):
@@ -144,6 +163,7 @@ class Decision(BaseModel):
     refund_total: int = 0
     store_credit_total: int = 0
     fees_total: int = 0
+    keep_it: bool = False  # refund without return: no label, no inspection
 
     @property
     def ineligible(self) -> list[LineDecision]:
@@ -183,6 +203,14 @@ class Shipment(BaseModel):
     tracking_number: str
     label_url: str
     status: str
+    # Which warehouse the parcel goes to (inbound) or leaves from (outbound); None in older histories.
+    warehouse_id: str | None = None
+    # The carrier's own id of the label (EasyPost shp_...), needed to void an unused label.
+    provider_shipment_id: str | None = None
+    service: str = ""  # e.g. "USPS GroundAdvantage", for labels bought from a carrier API
+    # A return may ship in several parcels, each with its own label ("parcel n of m").
+    parcel: int = 1
+    parcels: int = 1
 
 
 class TimelineEntry(BaseModel):
@@ -220,5 +248,12 @@ class ReturnState(BaseModel):
     fees_total: int = 0
     store_credit_code: str | None = None
     version: int = 0  # bumped at every change, so the read model never goes back in time
+    warehouse_id: str | None = None  # where the parcel goes, once a label is issued (routing in settings)
+    policy_version: int | None = None  # the policy document version this return was decided under
+    exchange_charged: int = 0  # price differences the shopper paid for exchanges
+    exchange_hold: int = 0  # an instant exchange's card hold while it is open
+    # Staff must look at it (a parcel stopped moving or the carrier reported a problem); cleared by a later scan.
+    attention: bool = False
+    attention_reason: str = ""
     created_at: datetime
     updated_at: datetime

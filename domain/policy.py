@@ -5,11 +5,13 @@ The portal's preview, the workflow's decision and the finance view all call thes
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import datetime
+from typing import Annotated, Literal, TypedDict, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from domain.eligibility import judge_line
+from domain.fees import price_lines
 from domain.models import (
     Decision,
     Inspection,
@@ -20,7 +22,18 @@ from domain.models import (
     ReturnLineState,
     Status,
 )
-from domain.money import format_amount, percent_of
+from domain.money import format_amount
+from domain.screening import approval_reasons, keep_it
+
+Days = Annotated[int, Field(ge=0, le=3650)]
+BasisPoints = Annotated[int, Field(ge=0, le=10_000)]
+
+
+class ReturnerHistory(BaseModel):
+    """The shopper's other returns in the policy's serial window, from the read model."""
+
+    returns: int = 0
+    value: int = 0
 
 
 class PolicySettings(BaseModel):
@@ -43,29 +56,44 @@ class PolicySettings(BaseModel):
         "wrong_item",
         "not_as_described",
     ]
+    # --- policy as data (a versioned document; see domain/policy_document.py) ---
+    window_days_by_tag: dict[str, Days] = {}  # a tag's window wins over the category's; the longest tag wins
+    window_days_by_category: dict[str, Days] = {}
+    non_returnable_tags: list[str] = ["final_sale", "non_returnable"]
+    # reason -> basis points; unset: restocking_fee_bps for each of restocking_fee_reasons (the older form)
+    restocking_fee_bps_by_reason: dict[str, BasisPoints] | None = None
+    keep_it_below: int = Field(0, ge=0, description="refund without return when the value is below this; 0: off")
+    blocked_emails: list[str] = []  # never auto-approved
+    serial_window_days: int = Field(90, ge=1)
+    serial_max_returns: int | None = Field(None, ge=0, description="more returns than this in the window: review")
+    serial_max_value: int | None = Field(None, ge=0, description="more value returned in the window: review")
+    # --- exchanges (domain/exchanges.py) ---
+    exchange_fallback: Literal["refund", "store_credit"] = "refund"  # when the replacement cannot ship
+    free_exchanges: bool = Field(True, description="exchanges of equal or lower value bear no return shipping fee")
+    instant_exchange: bool = Field(False, description="ship the replacement at approval, under a card hold")
+    # --- logistics (workflows/logistics.py) ---
+    label_validity_days: int = Field(
+        28, ge=1, description="an unused label is voided after this; a new one can be asked"
+    )
+    stuck_parcel_days: int = Field(5, ge=1, description="no carrier scan this long after in_transit: an exception")
+
+    @field_validator("blocked_emails")
+    @classmethod
+    def _lower_emails(cls, v: list[str]) -> list[str]:
+        return [x.strip().lower() for x in v]
+
+    def restocking_bps(self, reason: str) -> int:
+        if self.restocking_fee_bps_by_reason is not None:
+            return self.restocking_fee_bps_by_reason.get(reason, 0)
+        return self.restocking_fee_bps if reason in self.restocking_fee_reasons else 0
 
 
 def line_eligibility(
     order: Order, line: OrderLine, returned: int, now: datetime, policy: PolicySettings
 ) -> tuple[int, bool, str | None]:
     """(returnable quantity, eligible, why not) for one order line."""
-    returnable = max(line.quantity - returned, 0)
-    if line.final_sale:
-        return 0, False, "final sale: this item cannot be returned"
-    if order.delivered_at is None:
-        return 0, False, "not delivered yet"
-    closes = order.delivered_at + timedelta(days=policy.window_days)
-    if now > closes:
-        return 0, False, f"return window of {policy.window_days} days closed on {closes.date().isoformat()}"
-    if returnable == 0:
-        return 0, False, "already returned"
-    return returnable, True, None
-
-
-def _fee(req: ReturnLineRequest, value: int, policy: PolicySettings) -> int:
-    if req.resolution != "refund" or req.reason not in policy.restocking_fee_reasons:
-        return 0
-    return percent_of(value, policy.restocking_fee_bps)
+    verdict = judge_line(order, line, returned, now, policy)
+    return verdict.returnable, verdict.eligible, verdict.refusal
 
 
 def decide(
@@ -74,8 +102,13 @@ def decide(
     returned: dict[str, int],
     now: datetime,
     policy: PolicySettings,
+    history: ReturnerHistory | None = None,
 ) -> Decision:
-    """The decision at submit: each line's eligibility and amounts, and whether it is auto-approved."""
+    """The decision at submit: each line's eligibility and amounts with their reasons, and who goes ahead.
+
+    `returned` is what other open or completed returns hold per line; `history` is the shopper's other
+    returns in the serial window (None: not known, the serial rule is not applied).
+    """
     lines: list[LineDecision] = []
     for req in requested:
         line = order.line(req.line_id)
@@ -90,51 +123,48 @@ def decide(
         if line is None:
             lines.append(base.model_copy(update={"refusal": "no such line in this order"}))
             continue
-        returnable, ok, why = line_eligibility(order, line, returned.get(line.id, 0), now, policy)
-        if ok and req.quantity > returnable:
-            ok, why = False, f"only {returnable} of this line can still be returned"
+        verdict = judge_line(order, line, returned.get(line.id, 0), now, policy)
+        ok, why = verdict.eligible, verdict.refusal
+        if ok and req.quantity > verdict.returnable:
+            ok, why = False, f"only {verdict.returnable} of this line can still be returned"
         if ok and req.reason not in policy.reasons:
             ok, why = False, f"reason must be one of: {', '.join(policy.reasons)}"
-        update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price, "eligible": ok, "refusal": why}
-        lines.append(base.model_copy(update={**update, "value": line.unit_price * req.quantity}))
-    _price(lines, {r.line_id: r for r in requested}, policy)
+        update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price, "eligible": ok, "refusal": why,
+                  "value": line.unit_price * req.quantity, "reasons": verdict.reasons if ok else [str(why)]}  # fmt: skip
+        lines.append(base.model_copy(update=update))
     value_total = sum(x.value for x in lines)
-    amounts = _totals(lines)
     if any(not x.eligible for x in lines):
+        _explain(lines, price_lines(lines, policy, order.currency))
         reasons = [f"line {x.line_id}: {x.refusal}" for x in lines if not x.eligible]
         return Decision(approved=False, status=None, reasons=reasons, currency=order.currency,
-                        lines=lines, value_total=value_total, **amounts)  # fmt: skip
-    limit = format_amount(policy.auto_approve_limit, order.currency)
-    shown = format_amount(value_total, order.currency)
-    reasons = [f"every line is within the {policy.window_days}-day return window and returnable"]
-    if value_total <= policy.auto_approve_limit:
-        reasons.append(f"value {shown} is within the auto-approve limit of {limit}")
-        approved, status = True, cast(Status, "awaiting_shipment")
-    else:
-        reasons.append(f"value {shown} is above the auto-approve limit of {limit}: a person will review it")
-        approved, status = False, cast(Status, "pending_approval")
-    return Decision(approved=approved, status=status, reasons=reasons, currency=order.currency,
-                    lines=lines, value_total=value_total, **amounts)  # fmt: skip
+                        lines=lines, value_total=value_total, **_totals(lines))  # fmt: skip
+    defaults = all(x.reasons[0].startswith("return window of ") and " (" not in x.reasons[0] for x in lines)
+    window = f"the {policy.window_days}-day return window" if defaults else "its return window"
+    reasons = [f"every line is within {window} and returnable"]
+    screened, review = approval_reasons(order, value_total, policy, history)
+    reasons += screened
+    keep = not review and keep_it(lines, value_total, policy)
+    _explain(lines, price_lines(lines, policy, order.currency, keep_it=keep))
+    if keep:
+        limit = format_amount(policy.keep_it_below, order.currency)
+        reasons.append(f"value is below the keep-it limit of {limit}: keep the items, no need to send them back")
+    status = cast(Status, "pending_approval" if review else "awaiting_shipment")
+    return Decision(approved=not review, status=status, reasons=reasons, currency=order.currency, lines=lines,
+                    value_total=value_total, keep_it=keep, **_totals(lines))  # fmt: skip
 
 
-def _price(lines: list[LineDecision], requests: dict[str, ReturnLineRequest], policy: PolicySettings) -> None:
-    """Fill fee, refund and store credit of each eligible line from its value."""
-    shipping_left = policy.return_shipping_fee
+def _explain(lines: list[LineDecision], fees: dict[str, list[str]]) -> None:
     for x in lines:
-        x.fee = x.refund = x.store_credit = 0
-        if not x.eligible or x.value == 0:
-            continue
-        if x.resolution == "refund":
-            x.fee = _fee(requests[x.line_id], x.value, policy)
-            shipping = min(shipping_left, x.value - x.fee)
-            shipping_left -= shipping
-            x.fee += shipping
-            x.refund = x.value - x.fee
-        elif x.resolution == "store_credit":
-            x.store_credit = x.value + percent_of(x.value, policy.store_credit_bonus_bps)
+        x.reasons = [*x.reasons, *fees.get(x.line_id, [])]
 
 
-def _totals(lines: list[LineDecision]) -> dict[str, int]:
+class Totals(TypedDict):
+    refund_total: int
+    store_credit_total: int
+    fees_total: int
+
+
+def _totals(lines: list[LineDecision]) -> Totals:
     return {
         "refund_total": sum(x.refund for x in lines),
         "store_credit_total": sum(x.store_credit for x in lines),
@@ -165,20 +195,16 @@ def validate_inspection(lines: list[ReturnLineState], inspection: Inspection) ->
     return errors
 
 
-def settle(lines: list[ReturnLineState], policy: PolicySettings) -> list[LineDecision]:
+def settle(lines: list[ReturnLineState], policy: PolicySettings, currency: str | None = None) -> list[LineDecision]:
     """Amounts after inspection: only the accepted quantity is paid back, with fees pro rata."""
     settled: list[LineDecision] = []
-    requests = {}
     for x in lines:
         d = x.decision.model_copy()
         accepted = x.accepted_quantity or 0
         d.value = d.unit_price * accepted
+        d.reasons = [f"{accepted} of {d.quantity} accepted at inspection"]
         settled.append(d)
-        requests[d.line_id] = ReturnLineRequest(
-            line_id=d.line_id, quantity=max(accepted, 1), reason=d.reason,
-            resolution=d.resolution, exchange_sku=d.exchange_sku or ("-" if d.resolution == "exchange" else None),
-        )  # fmt: skip
-    _price(settled, requests, policy)
+    _explain(settled, price_lines(settled, policy, currency))
     return settled
 
 

@@ -1,25 +1,31 @@
-"""The 4x6 inch return label as a PDF: a pure function, data in, bytes out."""
+"""The return label as a PDF, 4x6 inch or on a quarter of an A4 sheet: a pure function, data in, bytes out."""
 
 from __future__ import annotations
 
 import datetime
 import io
-import unicodedata
+import itertools
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
-from reportlab.graphics import renderPDF, renderSVG
+from reportlab.graphics import renderSVG
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+
+from labels import fonts
 
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 MARGIN = 10.0
 INNER = WIDTH - 2 * MARGIN
 QR = 48.0  # side of the QR code, in points
-REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
+A4_GAP = 8.0  # points between the label's frame and the cut lines of its A4 quarter
+REGULAR, BOLD = fonts.register()
+Page = Literal["4x6", "a4"]
 
 
 class LabelData(BaseModel):
@@ -42,15 +48,8 @@ class LabelData(BaseModel):
 
 
 def _safe(text: str) -> str:
-    """Text the built-in Type 1 fonts can draw.
-
-    Helvetica covers Latin-1 only; fonts for other scripts (an embedded TTF such as DejaVu or Noto)
-    are a later issue. Until then anything else becomes '?' rather than a crash or a missing glyph.
-    NFC first, so a decomposed "São" (a + combining tilde) still prints as "São". PDF string
-    delimiters such as "(" and "\\" need nothing here: ReportLab escapes them when it writes.
-    """
-    text = "".join(" " if ch in "\t\r\n" else ch for ch in unicodedata.normalize("NFC", text))
-    return "".join(ch if " " <= ch <= "~" or "\xa0" <= ch <= "\xff" else "?" for ch in text).strip()
+    # PDF string delimiters such as "(" and "\\" need nothing here: ReportLab escapes them when it writes.
+    return fonts.printable(text)
 
 
 def _fit(text: str, font: str, size: float, width: float, floor: float = 0.7) -> tuple[str, float]:
@@ -106,15 +105,27 @@ def _barcode(c: Canvas, top: float, value: str, height: float) -> None:
 
 
 def _qr_drawing(value: str, side: float) -> Drawing:
-    widget = QrCodeWidget(value, barLevel="M", barBorder=1)
-    left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(side, side, transform=[side / (right - left), 0, 0, side / (top - bottom), 0, 0])
-    drawing.add(widget)
+    # Sized by barWidth/barHeight rather than scaled after getBounds(), which would encode the code twice.
+    drawing = Drawing(side, side)
+    drawing.add(QrCodeWidget(value, barLevel="M", barBorder=1, barWidth=side, barHeight=side))
     return drawing
 
 
 def _qr(c: Canvas, x: float, y: float, value: str) -> None:
-    renderPDF.draw(_qr_drawing(value, QR), c, x, y)
+    """The QR as one filled path of dark runs: the same modules as the widget draws, encoded once, without
+    a drawing node per run (the QR was most of the time a label took)."""
+    qr = QrCodeWidget(value, barLevel="M", barBorder=1).qr
+    qr.make()
+    box = QR / (qr.getModuleCount() + 2)  # one module of quiet border each side, as barBorder=1
+    path = c.beginPath()
+    for r, row in enumerate(qr.modules):
+        col = 0
+        for dark, run in itertools.groupby(map(bool, row)):
+            n = len(list(run))
+            if dark:
+                path.rect(x + (col + 1) * box, y + QR - (r + 2) * box, n * box, box)
+            col += n
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def qr_svg(value: str, side: float = 200) -> bytes:
@@ -122,11 +133,8 @@ def qr_svg(value: str, side: float = 200) -> bytes:
     return renderSVG.drawToString(_qr_drawing(value, side)).encode()
 
 
-def render_return_label(data: LabelData) -> bytes:
-    """One 4x6 page. `invariant=1` pins dates and document ids, so equal input gives equal bytes."""
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(WIDTH, HEIGHT), invariant=1, pageCompression=1)
-    c.setTitle(_safe(f"Return label {data.return_id}"))
+def _draw(c: Canvas, data: LabelData) -> None:
+    """The label in its own 4x6 inch coordinates, whatever page it lands on."""
     c.setLineWidth(1.5)
     c.rect(MARGIN - 4, MARGIN - 4, WIDTH - 2 * MARGIN + 8, HEIGHT - 2 * MARGIN + 8)
 
@@ -151,7 +159,8 @@ def render_return_label(data: LabelData) -> bytes:
 
     c.setFont(BOLD, 8)
     c.drawString(MARGIN, top - 342, "RMA")
-    # Staff type the RMA into the console: it may shrink but is never cut.
+    # Staff type the RMA into the console: it may shrink but is never cut. 28 pt caps are about 7 mm
+    # tall, readable from a metre away.
     _line(c, MARGIN, top - 372, data.return_id, BOLD, 28, width=INNER - QR - 6, floor=0)
     # The same id as a QR code: drop-off points scan it from a phone without a printed label.
     _qr(c, WIDTH - MARGIN - QR, top - 381, data.return_id)
@@ -161,6 +170,34 @@ def render_return_label(data: LabelData) -> bytes:
     c.drawString(MARGIN, MARGIN + 8, data.created.isoformat())
     c.setFont(BOLD, 11)
     c.drawRightString(WIDTH - MARGIN, MARGIN + 8, f"parcel {data.parcel}/{data.parcels}")
+
+
+def _a4_quarter(c: Canvas, data: LabelData) -> None:
+    """Top-left quarter of a portrait A4 sheet, for office printers: scaled to fit with a margin, and
+    dashed cut lines along the quarter's inner edges. The rest of the sheet stays blank for reuse."""
+    qw, qh = A4[0] / 2, A4[1] / 2
+    scale = min((qw - 2 * A4_GAP) / WIDTH, (qh - 2 * A4_GAP) / HEIGHT)
+    c.saveState()
+    c.translate((qw - WIDTH * scale) / 2, qh + (qh - HEIGHT * scale) / 2)
+    c.scale(scale, scale)
+    _draw(c, data)
+    c.restoreState()
+    c.setLineWidth(0.5)
+    c.setDash(4, 3)
+    c.line(qw, A4[1], qw, qh)
+    c.line(0, qh, qw, qh)
+
+
+def render_return_label(data: LabelData, page: Page = "4x6") -> bytes:
+    """One page, 4x6 (thermal printers) or A4 (office printers). `invariant=1` pins dates and document
+    ids, so equal input gives equal bytes."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4 if page == "a4" else (WIDTH, HEIGHT), invariant=1, pageCompression=1)
+    c.setTitle(_safe(f"Return label {data.return_id}"))
+    if page == "a4":
+        _a4_quarter(c, data)
+    else:
+        _draw(c, data)
     c.showPage()
     c.save()
     return buf.getvalue()

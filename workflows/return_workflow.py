@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.read_model import ReadModel
     from activities.store_credit import StoreCredits
     from domain import policy as rules
+    from domain.exchanges import exchange_lines
     from domain.messages import (
         ClaimInput,
         ClaimResult,
@@ -44,11 +45,22 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.money import format_amount
-    from workflows.exchange import ExchangeWorkflow
+    from workflows import exchange as exchanges
+    from workflows.exchange import ExchangeBook, ExchangeWorkflow
+    from workflows.logistics import LogisticsMixin
     from workflows.options import RETRY, TIMEOUT
 
 STATUS_KEY = SearchAttributeKey.for_keyword("ReturnStatus")
+# Carrier scans that are logged (and mark the parcel) but never change a return's status.
+TRACKING_NEWS = frozenset({"pre_transit", "out_for_delivery", "returned_to_sender"})
+# The parcel statuses each such scan may follow; anything later means the scan arrived out of order.
+TRACKING_BEFORE = {
+    "pre_transit": frozenset({"label_created", "shipped"}),
+    "out_for_delivery": frozenset({"label_created", "shipped", "pre_transit", "in_transit", "exception"}),
+}
 ORDER_KEY = SearchAttributeKey.for_keyword("OrderNumber")
+# How long a started return waits for its first submit; update-with-start delivers it at once when all goes well.
+SUBMIT_WAIT = timedelta(hours=1)
 
 
 class SubmitAnswer(ReturnState):
@@ -56,20 +68,24 @@ class SubmitAnswer(ReturnState):
 
 
 @workflow.defn
-class ReturnWorkflow:
+class ReturnWorkflow(LogisticsMixin):
     @workflow.init
     def __init__(self, inp: ReturnInput) -> None:
         # Input at init: with update-with-start, `submit` may run before `run` does.
         self._input = inp
         self.inspected = False
         self.submitted = False  # set when `submit` has finished, label included
+        self.submit_started = False
         self.state: ReturnState | None = None
         self.claim: ClaimResult | None = None
         self.invalid = False
         self.seen_events: set[str] = set()
         self.review: RefundReview | None = None
         self.approved_by = ""
+        self.approving = False
         self.reject_reason = ""
+        self.kept = False  # a "keep it" return: refunded without coming back
+        self.exchange_book = ExchangeBook()
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -79,6 +95,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def submit(self, req: SubmitRequest) -> SubmitAnswer:
+        self.submit_started = True
         info = workflow.info()
         self.claim = await workflow.execute_activity_method(
             ReadModel.claim,
@@ -96,6 +113,7 @@ class ReturnWorkflow:
             self.invalid = True
             raise ApplicationError("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible],
                                    type="IneligibleLines", non_retryable=True)  # fmt: skip
+        await exchanges.price_at_submit(self, decision, req.lines)
         order = self.claim.order
         now = workflow.now()
         assert decision.status is not None
@@ -104,11 +122,12 @@ class ReturnWorkflow:
             status=decision.status, lines=[ReturnLineState(decision=x) for x in decision.lines],
             decision_reasons=decision.reasons, refund_total=decision.refund_total,
             store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
-            created_at=now, updated_at=now,
+            policy_version=self.claim.policy_version, created_at=now, updated_at=now,
         )  # fmt: skip
         self._log(decision.status, "return requested: " + "; ".join(decision.reasons))
         self._publish_status()
-        if decision.approved:
+        self._set_parcels(req.parcels)
+        if decision.approved and not self._keep_it(decision):
             await self._issue_label()
         await self._project()
         self.submitted = True
@@ -122,7 +141,10 @@ class ReturnWorkflow:
     @workflow.update
     async def approve(self, by: str) -> ReturnState:
         self.approved_by = by or "admin"
+        self.approving = True  # from here on a second approve (a retried request) is refused
         await self._issue_label()  # before the status changes, so the run loop finds the label
+        if self._status() != "pending_approval":  # rejected or cancelled while the label was made
+            return self._now_state()
         self._transition("awaiting_shipment", f"approved by {self.approved_by}")
         await self._project()
         return self._now_state()
@@ -130,6 +152,8 @@ class ReturnWorkflow:
     @approve.validator
     def _validate_approve(self, by: str) -> None:
         self._require("pending_approval")
+        if self.approving:
+            raise ValueError("status: this return is already being approved")
 
     @workflow.update
     async def reject(self, reason: str) -> ReturnState:
@@ -201,7 +225,14 @@ class ReturnWorkflow:
         if not ours:
             return
         shipment = ours[0]
-        if event.event == "exception":
+        if shipment.status == "returned_to_sender":
+            return  # the parcel is on its way back (or back): its later scans are not the return's
+        before = shipment.status
+        self._note_scan(shipment, event)  # workflows/logistics.py: parcel clocks and exceptions, no commands
+        if event.event in TRACKING_NEWS:
+            if not self._tracking_news(shipment, event, before):
+                return  # late or repeated: changes nothing
+        elif event.event == "exception":
             shipment.status = "exception"
             self._log(state.status, f"carrier reported a problem with parcel {event.tracking_number}")
         elif shipment.direction == "outbound":
@@ -212,29 +243,57 @@ class ReturnWorkflow:
             self._transition("in_transit", "parcel scanned by the carrier")
         elif event.event == "delivered" and state.status in ("awaiting_shipment", "in_transit"):
             shipment.status = "delivered"
-            self._transition("received", "parcel delivered to the warehouse")
+            if not self._parcel_delivered(shipment):  # False once every parcel of the return is in
+                self._transition("received", "parcel delivered to the warehouse")
         else:
             return  # late or repeated scans change nothing
         await self._project()
+
+    def _tracking_news(self, shipment: Shipment, event: CarrierEvent, before: str) -> bool:
+        """Scans that move no return forward (kinds older histories never carry): log them, mark the parcel.
+        True when something changed; a scan older than what the parcel showed (`before`) changes nothing."""
+        state = self._now_state()
+        tracking = event.tracking_number
+        if event.event == "returned_to_sender":
+            if before in ("delivered", "voided"):
+                return False
+            shipment.status = "returned_to_sender"
+            where = "to the warehouse" if shipment.direction == "outbound" else "to the shopper"
+            self._log(state.status, f"parcel {tracking} was returned {where} by the carrier: contact the shopper")
+            return True
+        if before not in TRACKING_BEFORE[event.event]:
+            return False
+        shipment.status = event.event
+        self._log(state.status, f"parcel {tracking}: {event.event.replace('_', ' ')}")
+        return True
 
     # --- the lifecycle --------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: ReturnInput) -> str:
+        if workflow.patched("submit-never-came"):
+            if not await self._submit_arrives():
+                return "abandoned"
         await workflow.wait_condition(lambda: self.submitted or self.invalid)
         if self.invalid:
             return "invalid"
+        if self.kept:
+            return await self._resolve_kept()
         if self._status() == "pending_approval":
             await self._send("submitted", {})
             await self._wait_while("pending_approval", self._policy.approval_reminder_days)
         if self._status() == "awaiting_shipment":
             await self._send_label_mail()
+            await exchanges.ship_instantly(self)
             await self._await_shipment()
         status = self._status()
         if status in ("rejected", "cancelled", "expired"):
             return await self._close_unshipped(status)
         if status == "in_transit":
-            await workflow.wait_condition(lambda: self._status() != "in_transit")
+            if workflow.patched("logistics-stuck-parcels"):
+                await self._await_delivery()
+            else:
+                await workflow.wait_condition(lambda: self._status() != "in_transit")
         await self._send("received", {})
         await self._wait_for(lambda: self.inspected, self._policy.inspection_reminder_days)
         settled = self._settled()
@@ -245,9 +304,43 @@ class ReturnWorkflow:
             await workflow.wait_condition(lambda: self.review is not None)
             settled = self._apply_review(settled)
         await self._resolve(settled)
+        # An update still writing the read model (its activity retried after a worker crash) must finish, or its
+        # caller hears "workflow completed before the update completed" for a change that was made.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    async def _submit_arrives(self) -> bool:
+        """False when no submit started within SUBMIT_WAIT of the start: the start was kept but its submit was lost
+        (the engine restarted during update-with-start; the shopper was told to retry and filed anew)."""
+        try:
+            await workflow.wait_condition(lambda: self.submit_started or self.invalid, timeout=SUBMIT_WAIT)
+            return True
+        except TimeoutError:
+            if ORDER_KEY in workflow.info().typed_search_attributes:
+                workflow.upsert_search_attributes([STATUS_KEY.value_set("abandoned")])
+            return False
+
+    def _keep_it(self, decision: Decision) -> bool:
+        """Refund without return (policy keep_it_below): no label, no parcel, no inspection."""
+        if not decision.keep_it or not workflow.patched("policy-keep-it"):
+            return False
+        self.kept = True
+        self._transition("received", "keep it: no need to send the items back; the refund follows at once")
+        return True
+
+    async def _resolve_kept(self) -> str:
+        """Every line counts as accepted in full and is paid as decided (the decision waived all fees)."""
+        state = self._now_state()
+        for line in state.lines:
+            line.accepted_quantity = line.decision.quantity
+        self.inspected = True
+        await self._resolve([x.decision.model_copy() for x in state.lines])
         return self._status()
 
     async def _await_shipment(self) -> None:
+        if workflow.patched("logistics-label-validity"):
+            await self._await_shipment_and_labels()  # the same reminder and expiry, plus label validity
+            return
         policy = self._policy
         reminder = timedelta(days=policy.shipment_reminder_days)
         expiry = timedelta(days=policy.shipment_expiry_days)
@@ -263,14 +356,18 @@ class ReturnWorkflow:
 
     async def _close_unshipped(self, status: str) -> str:
         for shipment in self._now_state().shipments:
+            if shipment.direction == "outbound":
+                continue  # an instant exchange's replacement is already on its way
             await workflow.execute_activity_method(
                 LocalCarrier.void_label, shipment.tracking_number, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
             )
             shipment.status = "voided"
+        await exchanges.close_unshipped(self, status)
         self._touch()
         await self._project()
         context = {"reason": self.reject_reason, "expiry_days": self._policy.shipment_expiry_days}
         await self._send(status, context)
+        await workflow.wait_condition(workflow.all_handlers_finished)  # see the end of run()
         return status
 
     async def _resolve(self, settled: list[LineDecision]) -> None:
@@ -279,13 +376,15 @@ class ReturnWorkflow:
         accepted = {x.decision.line_id: x.accepted_quantity or 0 for x in state.lines}
         exchange = [x for x in settled if x.resolution == "exchange" and accepted[x.line_id] > 0]
         outcome: ExchangeResult | None = None
-        if exchange:
+        if exchange_lines(settled) and workflow.patched("exchange-settle"):
+            outcome = await exchanges.settle(self, settled, accepted)
+        elif exchange:
             outcome = await workflow.execute_child_workflow(
                 ExchangeWorkflow.run,
                 ExchangeInput(return_id=state.id,
                               lines=[ExchangeLine(line_id=x.line_id, sku=x.exchange_sku or x.sku,
                                                   quantity=accepted[x.line_id]) for x in exchange],
-                              ship_to=_address_lines(order.shipping_address)),
+                              ship_to=_address_lines(order.shipping_address), warehouse_id=state.warehouse_id),
                 id=f"{state.id}-exchange",
             )  # fmt: skip
             for x in exchange:
@@ -409,23 +508,37 @@ class ReturnWorkflow:
         state = self._now_state()
         if any(s.direction == "inbound" for s in state.shipments):
             return
+        if self._lx.parcels > 1:  # only returns submitted with several parcels, which older histories never are
+            await self._issue_parcel_labels()
+            return
         shipment: Shipment = await workflow.execute_activity_method(
             LocalCarrier.create_label,
             LabelRequest(
                 return_id=state.id,
                 direction="inbound",
                 ship_from=_address_lines(self._order.shipping_address),
+                # Routing (settings.routing) and carrier APIs; more input, the same command.
+                country=self._order.shipping_address.country.upper(),
+                skus=[x.decision.sku for x in state.lines],
+                shopper_address=self._order.shipping_address,
+                shopper_email=state.email,
             ),
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
         state.shipments.append(shipment)
+        state.warehouse_id = shipment.warehouse_id
         self._log(state.status, f"return label issued, tracking number {shipment.tracking_number}")
 
     async def _send_label_mail(self) -> None:
+        if self._lx.parcels > 1:
+            await self._send_parcel_labels_mail()
+            return
         inbound = next(s for s in self._now_state().shipments if s.direction == "inbound")
+        # A carrier API's label is a link to the carrier's file (no PDF of ours to attach).
+        link = inbound.label_url if inbound.label_url.startswith("https://") else ""
         await self._send("label", {"tracking_number": inbound.tracking_number,
-                                   "expiry_days": self._policy.shipment_expiry_days},
+                                   "expiry_days": self._policy.shipment_expiry_days, "label_link": link},
                          attach=inbound.tracking_number)  # fmt: skip
 
     async def _send(self, kind: str, context: dict[str, object], attach: str | None = None) -> None:

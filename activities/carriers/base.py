@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Literal, Protocol, runtime_checkable
 
@@ -77,7 +77,16 @@ class Carrier(Protocol):
 
     name: str
 
-    async def create_return_label(self, request: ReturnLabelRequest) -> LabelPurchase: ...
+    async def create_return_label(
+        self,
+        request: ReturnLabelRequest,
+        *,
+        resume_shipment_id: str | None = None,
+        on_created: Callable[[str], Awaitable[None]] | None = None,
+    ) -> LabelPurchase:
+        """Buy a label. `on_created` hears the carrier's shipment id before anything is paid, so the caller can
+        keep it; a retry passes it back as `resume_shipment_id` and gets that shipment's label, never a second."""
+        ...
 
     async def void_label(self, provider_shipment_id: str) -> bool:
         """True when the carrier accepted the void (refund of an unused label)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,13 +45,30 @@ class EasyPostCarrier:
         self.services = services or []
         self.label_format = label_format.upper()
 
-    async def create_return_label(self, request: ReturnLabelRequest) -> LabelPurchase:
+    async def create_return_label(
+        self,
+        request: ReturnLabelRequest,
+        *,
+        resume_shipment_id: str | None = None,
+        on_created: Callable[[str], Awaitable[None]] | None = None,
+    ) -> LabelPurchase:
         # The easypost package is synchronous (requests); a thread keeps the worker's event loop free.
-        return await asyncio.to_thread(self._create_return_label, request)
+        if resume_shipment_id:
+            # An earlier attempt created (and maybe bought) this shipment: finish it, never buy a second one.
+            shipment = await asyncio.to_thread(self.client.shipment.retrieve, resume_shipment_id)
+            if shipment.get("tracking_code") and shipment.get("postage_label"):
+                return self._purchase(shipment, shipment.get("selected_rate"))
+        else:
+            shipment = await asyncio.to_thread(self._create_shipment, request)
+            if on_created is not None:
+                await on_created(shipment.id)  # remembered before paying, so a retry resumes it
+        rate = shipment.lowest_rate(carriers=self.carriers, services=self.services)
+        bought = await asyncio.to_thread(lambda: self.client.shipment.buy(shipment.id, rate={"id": rate.id}))
+        return self._purchase(bought, rate)
 
-    def _create_return_label(self, request: ReturnLabelRequest) -> LabelPurchase:
+    def _create_shipment(self, request: ReturnLabelRequest) -> Any:
         parcel = request.parcel
-        shipment = self.client.shipment.create(
+        return self.client.shipment.create(
             is_return=True,
             # With is_return EasyPost swaps the two addresses itself (docs: "Create Return for a Shipment"),
             # so they are given as for the original outbound parcel: warehouse -> shopper.
@@ -66,8 +83,8 @@ class EasyPostCarrier:
             reference=request.return_id,  # lets staff find the shipment in EasyPost's dashboard by RMA
             options={"label_format": self.label_format},
         )
-        rate = shipment.lowest_rate(carriers=self.carriers, services=self.services)
-        bought = self.client.shipment.buy(shipment.id, rate={"id": rate.id})
+
+    def _purchase(self, bought: Any, rate: Any) -> LabelPurchase:
         label = bought.postage_label
         chosen = bought.get("selected_rate") or rate
         url = {"PDF": label.get("label_pdf_url"), "ZPL": label.get("label_zpl_url")}.get(self.label_format)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from pydantic import BaseModel
+from sqlalchemy import exc, text
 
-from api.deps import get_temporal
+from api.deps import UNAVAILABLE, get_temporal
 from db.engine import get_engine
 
 router = APIRouter(tags=["health"])
@@ -34,8 +36,26 @@ async def _temporal(request: Request) -> str:
         return "down"
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    postgres: Literal["ok", "down"]
+    temporal: Literal["ok", "down"]
+
+
+@router.get("/healthz", response_model=Health,
+            responses={503: {"model": Health, "description": "a part is down; the body says which"}})  # fmt: skip
 async def healthz(request: Request) -> JSONResponse:
     pg, tp = await asyncio.gather(_postgres(request), _temporal(request))
     body = {"postgres": pg, "temporal": tp}
     return JSONResponse(body, status_code=200 if pg == tp == "ok" else 503)
+
+
+def install(app: FastAPI) -> None:
+    """A database that cannot be reached (down, restarting, or every pooled connection busy) is a 503 with
+    Retry-After, as for the workflow engine: nothing is wrong with the request, it is worth sending again."""
+
+    async def database_unavailable(request: Request, e: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "the database is not reachable; try again shortly"}, status_code=503,
+                            headers=UNAVAILABLE)  # fmt: skip
+
+    for kind in (exc.OperationalError, exc.InterfaceError, exc.TimeoutError):
+        app.add_exception_handler(kind, database_unavailable)

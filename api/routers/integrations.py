@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, field_validator
 
 from api.deps import DbSession, Integration
+from api.errors import errors
 from db.queries import upsert_inventory, upsert_order
 from domain.models import MinorUnits, Order, Strict
 from domain.money import normalize_currency
 
-router = APIRouter(prefix="/api/v1", tags=["integrations"])
+router = APIRouter(prefix="/api/v1", tags=["integrations"], responses=errors(401, 403, 422, 503))
 
 
 class InventoryIn(Strict):

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api import portal_access
 from api.deps import AppSettings, CurrentShopper, DbSession
+from api.errors import errors
+from api.exchange_quotes import price_preview
+from api.policy_access import CurrentPolicy
+from db.policy_store import returner_history
 from db.queries import claimed_quantities, get_order
-from domain.models import Address, ShortText, Strict
-from domain.policy import line_eligibility
+from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
+from domain.policy import decide, line_eligibility
 
-router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+router = APIRouter(prefix="/api/v1/portal", tags=["portal"], responses=errors(401, 404, 422, 429, 503))
 NOT_FOUND = "no order with this number and e-mail"
 
 
@@ -59,7 +64,7 @@ class PortalOrder(BaseModel):
 
 
 @router.get("/order", response_model=PortalOrder)
-async def portal_order(who: CurrentShopper, db: DbSession, settings: AppSettings) -> PortalOrder:
+async def portal_order(who: CurrentShopper, db: DbSession, policy: CurrentPolicy) -> PortalOrder:
     order = await get_order(db, who.order_number)
     if order is None:
         raise HTTPException(404, NOT_FOUND)
@@ -67,9 +72,26 @@ async def portal_order(who: CurrentShopper, db: DbSession, settings: AppSettings
     now = datetime.now(UTC)
     lines = []
     for line in order.lines:
-        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, settings.policy)
+        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, policy)
         lines.append(PortalLine(**line.model_dump(), returnable_quantity=returnable, eligible=eligible, reason=why))
     return PortalOrder(number=order.number, email=order.email, currency=order.currency, placed_at=order.placed_at,
                        delivered_at=order.delivered_at, shipping_address=order.shipping_address, lines=lines,
-                       return_reasons=settings.policy.reasons,
-                       return_window_days=settings.policy.window_days)  # fmt: skip
+                       return_reasons=policy.reasons, return_window_days=policy.window_days)  # fmt: skip
+
+
+class EstimateIn(Strict):
+    lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
+
+
+@router.post("/estimate", response_model=Decision)
+async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy: CurrentPolicy) -> Decision:
+    """What a return of these lines would get, line by line with the reasons: the same code the workflow decides
+    with (it decides again at submit, under a lock and the policy then in force)."""
+    order = await get_order(db, who.order_number)
+    if order is None:
+        raise HTTPException(404, NOT_FOUND)
+    now = datetime.now(UTC)
+    history = await returner_history(db, order.email, "", now, policy.serial_window_days)
+    decision = decide(order, body.lines, await claimed_quantities(db, order.number), now, policy, history)
+    await price_preview(db, decision, body.lines, policy)  # an exchange's price difference, as at submit
+    return decision

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -19,13 +19,17 @@ from sqlalchemy import select
 from api import portal_access
 from api.auth import Shopper, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
+from api.exchange_quotes import other_products, price_preview
 from api.i18n import choose_lang, policy_text, translator
+from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, secure
-from api.routers.returns import cancel_return, create_return, get_label
+from api.routers.logistics import reissue_label
+from api.routers.returns import cancel_return, create_return
 from api.views import return_view
 from db.models import InventoryItem, ReturnRow, ShipmentRow
+from db.policy_store import current_policy, returner_history
 from db.queries import claimed_quantities, get_order
-from domain.models import FINAL_STATUSES, Order, ReturnLineRequest, ReturnRequest
+from domain.models import FINAL_STATUSES, MAX_PARCELS, Order, ReturnLineRequest, ReturnRequest
 from domain.policy import decide, line_eligibility
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -98,17 +102,19 @@ async def variants(db: DbSession, sku: str) -> list[InventoryItem]:
 async def order_context(db: DbSession, order: Order, settings: AppSettings) -> dict[str, Any]:
     claimed = await claimed_quantities(db, order.number)
     now = datetime.now(UTC)
+    policy = (await current_policy(db, settings.policy)).policy
     lines = []
     for i, line in enumerate(order.lines):
-        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, settings.policy)
+        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, policy)
         options = await variants(db, line.sku) if eligible else []
+        others = await other_products(db, line.sku, order.currency) if eligible else []
         lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": why,
-                      "variants": options})  # fmt: skip
+                      "variants": options, "others": others})  # fmt: skip
     returns = await db.scalars(
         select(ReturnRow).where(ReturnRow.order_number == order.number).order_by(ReturnRow.created_at.desc())
     )
-    return {"order": order, "lines": lines, "reasons": settings.policy.reasons, "resolutions": RESOLUTIONS,
-            "window_days": settings.policy.window_days, "returns": list(returns)}  # fmt: skip
+    return {"order": order, "lines": lines, "reasons": policy.reasons, "resolutions": RESOLUTIONS,
+            "window_days": policy.window_days, "returns": list(returns), "max_parcels": MAX_PARCELS}  # fmt: skip
 
 
 def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnLineRequest], dict[str, str]]:
@@ -123,7 +129,8 @@ def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnL
         try:
             chosen.append(ReturnLineRequest(line_id=line.id, quantity=int(qty), reason=first(form, f"l{i}-reason"),
                                             resolution=resolution,  # type: ignore[arg-type]
-                                            exchange_sku=exchange if resolution == "exchange" else None))  # fmt: skip
+                                            exchange_sku=exchange if resolution == "exchange" else None,
+                                            difference_to=first(form, f"l{i}-difference") or "refund"))  # fmt: skip
         except (ValueError, ValidationError) as e:
             errors[line.id] = "exchange_sku" if "exchange_sku" in str(e) else str(e).splitlines()[-1]
     return chosen, errors
@@ -156,7 +163,10 @@ async def preview(request: Request, db: DbSession, settings: AppSettings) -> Res
     decision = None
     if chosen:
         claimed = await claimed_quantities(db, order.number)
-        decision = decide(order, chosen, claimed, datetime.now(UTC), settings.policy)
+        policy, now = (await current_policy(db, settings.policy)).policy, datetime.now(UTC)
+        history = await returner_history(db, order.email, "", now, policy.serial_window_days)
+        decision = decide(order, chosen, claimed, now, policy, history)
+        await price_preview(db, decision, chosen, policy)
     return render(request, "portal/_preview.html", {"decision": decision, "errors": line_errors(errors, lang),
                                                     "order": order})  # fmt: skip
 
@@ -174,10 +184,14 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
     message = None
     if not chosen and not errors:
         message = translator(lang)("order.none_chosen")
-    if not errors and chosen:
+    parcels = parcels_of(form)
+    if parcels is None:
+        message = translator(lang)("order.bad_parcels", most=MAX_PARCELS)
+    if not errors and chosen and parcels:
         try:
-            created = await create_return(ReturnRequest(order_number=order.number, lines=chosen), who, db, temporal,
-                                          settings)  # fmt: skip
+            policy = (await current_policy(db, settings.policy)).policy
+            asked = ReturnRequest(order_number=order.number, lines=chosen, parcels=parcels)
+            created = await create_return(asked, who, db, temporal, settings, policy)
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
         except HTTPException as e:
             if e.status_code != 422:
@@ -188,6 +202,12 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
     ctx = await order_context(db, order, settings)
     return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
                                                  "message": message}, status_code=422)  # fmt: skip
+
+
+def parcels_of(form: dict[str, list[str]]) -> int | None:
+    """How many parcels the shopper ships in (1 when not asked); None when it is not a number in range."""
+    text = first(form, "parcels") or "1"
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PARCELS else None
 
 
 # --- a return: decision, label, status ------------------------------------------------------------
@@ -205,9 +225,15 @@ async def own_return(request: Request, db: DbSession, rid: str) -> tuple[Shopper
 
 def return_context(row: ReturnRow) -> dict[str, Any]:
     view = return_view(row.state)
-    inbound = next((s for s in view.shipments if s.direction == "inbound"), None)
+    labels = [s for s in view.shipments if s.direction == "inbound" and s.status not in ("voided", "missing")]
+    inbound = labels[0] if labels else None
+    # Every label voided (unused past its validity) while the return still waits: the shopper gets a new one.
+    label_void = (
+        view.status == "awaiting_shipment" and not labels and any(s.direction == "inbound" for s in view.shipments)
+    )
     return {"r": view, "inbound": inbound, "final": view.status in FINAL_STATUSES,
-            "cancellable": view.status in CANCELLABLE}  # fmt: skip
+            "cancellable": view.status in CANCELLABLE, "label_void": label_void,
+            "reissuable": view.status == "awaiting_shipment"}  # fmt: skip
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
@@ -229,16 +255,28 @@ async def return_status(rid: str, request: Request, db: DbSession) -> Response:
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
-async def return_label(rid: str, request: Request, db: DbSession) -> Response:
+async def return_label(
+    rid: str, request: Request, db: DbSession, size: Size = "4x6", parcel: Annotated[int, Query(ge=1, le=99)] = 1
+) -> Response:
+    return await _label_file(rid, request, db, "a4" if size == "a4" else "pdf", parcel)
+
+
+@router.get("/returns/{rid}/label.zpl", response_class=Response)
+async def return_label_zpl(
+    rid: str, request: Request, db: DbSession, parcel: Annotated[int, Query(ge=1, le=99)] = 1
+) -> Response:
+    return await _label_file(rid, request, db, "zpl", parcel)
+
+
+async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, parcel: int) -> Response:
     who, row = await own_return(request, db, rid)
     if who is None or row is None:
         return not_found(request)
     try:
-        pdf = await get_label(rid, who, db, "inbound")
-    except HTTPException:
-        return not_found(request)
-    pdf.headers["Content-Disposition"] = f'attachment; filename="return-label-{rid}.pdf"'
-    return pdf
+        return await label_response(await label_row(db, rid, "inbound", parcel), fmt, "attachment")
+    except HTTPException as e:
+        unavailable = str(e.detail).startswith("format:")  # the label exists, only not in this format
+        return render(request, "portal/not_found.html", {"label_unavailable": unavailable}, status_code=404)
 
 
 @router.get("/returns/{rid}/qr.svg", response_class=Response)
@@ -254,6 +292,23 @@ async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
     if svg is None:
         return not_found(request)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/returns/{rid}/label", response_class=HTMLResponse)
+async def new_label(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+    """The shopper asks for a new label (the old one was lost or has expired); the same rules as the API."""
+    await form_of(request)
+    who, row = await own_return(request, db, rid)
+    if who is None:
+        return to_find()
+    if row is None:
+        return not_found(request)
+    try:
+        await reissue_label(rid, who, db, temporal)
+    except HTTPException as e:
+        if e.status_code not in (409, 422):
+            raise
+    return RedirectResponse(f"/portal/returns/{rid}", status_code=303)
 
 
 @router.post("/returns/{rid}/cancel", response_class=HTMLResponse)

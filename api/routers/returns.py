@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
@@ -24,16 +23,20 @@ from api.deps import (
     TemporalClient,
     Warehouse,
 )
+from api.errors import errors
+from api.exchange_quotes import unknown_exchange_skus
+from api.label_files import Direction, Size, label_response, label_row
+from api.policy_access import CurrentPolicy
 from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
-from db.models import ReturnRow, ShipmentRow
+from db.models import ReturnRow
 from db.queries import claimed_quantities, get_order, list_returns
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import FINAL_STATUSES, Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
 from domain.policy import decide
 from workflows.return_workflow import ORDER_KEY, STATUS_KEY, ReturnWorkflow
 
-router = APIRouter(prefix="/api/v1/returns", tags=["returns"])
+router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
 NOT_FOUND = "return not found"
 
 
@@ -63,7 +66,12 @@ async def _open_return(db: DbSession, rid: str, who: Staff | Shopper) -> ReturnR
 
 @router.post("", status_code=201, response_model=CreatedReturn)
 async def create_return(
-    body: ReturnRequest, who: CurrentShopper, db: DbSession, temporal: TemporalClient, settings: AppSettings
+    body: ReturnRequest,
+    who: CurrentShopper,
+    db: DbSession,
+    temporal: TemporalClient,
+    settings: AppSettings,
+    policy: CurrentPolicy,
 ) -> CreatedReturn:
     if body.order_number != who.order_number:
         raise HTTPException(404, "order_number: no such order for this session")
@@ -71,10 +79,12 @@ async def create_return(
     if order is None:
         raise HTTPException(404, "order_number: no such order for this session")
     # A quick answer for what is plainly ineligible; the workflow decides again under a lock.
-    early = decide(order, body.lines, await claimed_quantities(db, order.number), datetime.now(UTC), settings.policy)
+    early = decide(order, body.lines, await claimed_quantities(db, order.number), datetime.now(UTC), policy)
     if early.ineligible:
         raise HTTPException(422, {"message": "; ".join(early.reasons),
                                   "lines": [x.model_dump() for x in early.ineligible]})  # fmt: skip
+    if unknown := await unknown_exchange_skus(db, body.lines):
+        raise HTTPException(422, "; ".join(unknown))
     rid = new_return_id()
     start = WithStartWorkflowOperation(
         ReturnWorkflow.run,
@@ -88,7 +98,9 @@ async def create_return(
     )
     answer = await call(
         temporal.execute_update_with_start_workflow(
-            ReturnWorkflow.submit, SubmitRequest(lines=body.lines), start_workflow_operation=start
+            ReturnWorkflow.submit,
+            SubmitRequest(lines=body.lines, parcels=body.parcels),
+            start_workflow_operation=start,
         )
     )
     view = return_view(answer)
@@ -113,8 +125,9 @@ async def search_returns(
     q: Annotated[str | None, Query(max_length=254, description="return id, order number, e-mail or tracking")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+    attention: Annotated[bool | None, Query(description="true: only returns staff must look at")] = None,
 ) -> ReturnPage:
-    total, rows = await list_returns(db, status, q, limit, offset)
+    total, rows = await list_returns(db, status, q, limit, offset, attention=attention)
     nxt = offset + limit if offset + limit < total else None
     items = [return_view(r.state, workflow_url(settings, r.id)) for r in rows]
     return ReturnPage(total=total, limit=limit, offset=offset, next_offset=nxt, items=items)
@@ -128,21 +141,28 @@ async def get_return(rid: str, who: SignedIn, db: DbSession, settings: AppSettin
 
 @router.get("/{rid}/label.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def get_label(
-    rid: str, who: SignedIn, db: DbSession, direction: Literal["inbound", "outbound"] = "inbound"
+    rid: str,
+    who: SignedIn,
+    db: DbSession,
+    direction: Direction = "inbound",
+    size: Annotated[Size, Query(description="4x6 for label printers, a4 for office printers")] = "4x6",
+    parcel: Annotated[int, Query(ge=1, le=99, description="which parcel of a split return")] = 1,
 ) -> Response:
     await _visible_return(db, rid, who)
-    pdf = await db.scalar(
-        select(ShipmentRow.label_pdf).where(
-            ShipmentRow.return_id == rid, ShipmentRow.direction == direction, ShipmentRow.voided_at.is_(None)
-        )
-    )
-    if pdf is None:
-        raise HTTPException(404, "label: this return has no valid label")
-    headers = {
-        "Content-Disposition": f'inline; filename="return-label-{rid}.pdf"',
-        "Cache-Control": "private",
-    }
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return await label_response(await label_row(db, rid, direction, parcel), "a4" if size == "a4" else "pdf")
+
+
+@router.get("/{rid}/label.zpl", response_class=Response, responses={200: {"content": {"application/zpl": {}}}})
+async def get_label_zpl(
+    rid: str,
+    who: SignedIn,
+    db: DbSession,
+    direction: Direction = "inbound",
+    parcel: Annotated[int, Query(ge=1, le=99, description="which parcel of a split return")] = 1,
+) -> Response:
+    """The same label as ZPL II (203 dpi, 4x6) for Zebra-compatible thermal printers."""
+    await _visible_return(db, rid, who)
+    return await label_response(await label_row(db, rid, direction, parcel), "zpl", "attachment")
 
 
 @router.post("/{rid}/cancel", response_model=ReturnView)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from api.auth import Staff, resolve
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import choose_lang, translator
+from api.label_files import Direction, Format, Size, label_response, label_row
 from api.pages import Pages, first, secure
+from api.routers.logistics import close_receiving
 from api.routers.returns import (
     InspectionIn,
     RejectIn,
@@ -34,6 +36,7 @@ from api.routers.returns import (
 )
 from api.views import return_view
 from db.models import ReturnRow
+from db.policy_store import current_policy, policy_version
 from db.queries import list_returns, return_by_tracking
 from domain.models import FINAL_STATUSES, InspectionLine, ReturnState
 from domain.money import CURRENCY_EXPONENTS, format_amount
@@ -156,9 +159,12 @@ async def warehouse(request: Request, db: DbSession, code: str = "") -> Response
 # --- finance ---------------------------------------------------------------------------------------
 
 
-def review_facts(row: ReturnRow, settings: AppSettings) -> dict[str, Any]:
+async def review_facts(row: ReturnRow, settings: AppSettings, db: DbSession) -> dict[str, Any]:
     state = ReturnState.model_validate(row.state)
-    refundable = sum(x.refund for x in settle(state.lines, settings.policy))
+    # Settled under the policy version the return was decided under, as the workflow does.
+    stored = await policy_version(db, state.policy_version) if state.policy_version else None
+    policy = stored.policy if stored else (await current_policy(db, settings.policy)).policy
+    refundable = sum(x.refund for x in settle(state.lines, policy))
     why = [
         e.message.removeprefix("finance review: ") for e in state.timeline if e.message.startswith("finance review:")
     ]
@@ -184,7 +190,7 @@ async def finance(request: Request, db: DbSession, settings: AppSettings) -> Res
     rows = await db.scalars(
         select(ReturnRow).where(ReturnRow.status == "pending_refund_review").order_by(ReturnRow.updated_at)
     )
-    queue = [{"row": row, "r": return_view(row.state), **review_facts(row, settings),
+    queue = [{"row": row, "r": return_view(row.state), **await review_facts(row, settings, db),
               "history": await history(db, row.email)} for row in rows]  # fmt: skip
     return render(request, "staff/finance.html", {"queue": queue}, who)
 
@@ -276,7 +282,7 @@ async def detail(
     ctx: dict[str, Any] = {"r": r, "row": row, "can": can, "errors": errors or {}, "sent": sent or {},
                            "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS}  # fmt: skip
     if can["review"] or r.status == "pending_refund_review":
-        ctx.update(review_facts(row, settings), history=await history(db, row.email))
+        ctx.update(await review_facts(row, settings, db), history=await history(db, row.email))
         ctx["refundable_major"] = major(ctx["refundable"], r.amounts.currency)
     return render(request, "staff/return.html", ctx, who, status_code=status_code)
 
@@ -302,6 +308,34 @@ async def return_status(rid: str, request: Request, db: DbSession, seen: str = "
     if seen and seen != r.status:
         page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
     return page
+
+
+@router.get("/returns/{rid}/label.pdf", response_class=Response)
+async def label_pdf(
+    rid: str, request: Request, db: DbSession, size: Size = "4x6", direction: Direction = "inbound",
+    parcel: Annotated[int, Query(ge=1, le=99)] = 1,
+) -> Response:  # fmt: skip
+    return await _label_file(rid, request, db, "a4" if size == "a4" else "pdf", direction, parcel)
+
+
+@router.get("/returns/{rid}/label.zpl", response_class=Response)
+async def label_zpl(
+    rid: str, request: Request, db: DbSession, direction: Direction = "inbound",
+    parcel: Annotated[int, Query(ge=1, le=99)] = 1,
+) -> Response:  # fmt: skip
+    return await _label_file(rid, request, db, "zpl", direction, parcel)
+
+
+async def _label_file(
+    rid: str, request: Request, db: DbSession, fmt: Format, direction: Direction, parcel: int
+) -> Response:
+    who = await gate(request, db)
+    if isinstance(who, Response):
+        return who
+    try:
+        return await label_response(await label_row(db, rid, direction, parcel), fmt)
+    except HTTPException as e:  # staff read the reason: which format cannot be made, and why
+        return render(request, "staff/not_found.html", {"reason": e.detail}, who, status_code=404)
 
 
 def inspection_errors(message: str, t: Any) -> dict[str, str]:
@@ -383,11 +417,46 @@ async def review(rid: str, request: Request, db: DbSession, temporal: TemporalCl
                 raise
             detail_text = str(e.detail)
             if detail_text.startswith("amount:"):
-                refundable = review_facts(row, request.app.state.settings)["refundable"]
+                refundable = (await review_facts(row, request.app.state.settings, db))["refundable"]
                 errors["amount"] = t("staff.amount_too_high", max=format_amount(refundable, row.currency))
             else:
                 errors["action"] = detail_text
     return await detail(rid, request, db, who, errors, 422, sent)
+
+
+# --- parcels: the Exceptions queue and closing receiving of a split return --------------------------
+
+
+@router.get("/exceptions", response_class=HTMLResponse)
+async def exceptions(request: Request, db: DbSession, settings: AppSettings, page: int = 1) -> Response:
+    who = await gate(request, db)
+    if isinstance(who, Response):
+        return who
+    page = max(1, min(page, 10**5))
+    total, rows = await list_returns(db, None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE, attention=True)
+    items = [{"row": r, "r": return_view(r.state), "url": workflow_url(settings, r.id)} for r in rows]
+    return render(request, "staff/exceptions.html", {
+        "items": items, "total": total, "page": page,
+        "prev": f"/staff/exceptions?page={page - 1}" if page > 1 else None,
+        "next": f"/staff/exceptions?page={page + 1}" if page * PAGE_SIZE < total else None,
+    }, who)  # fmt: skip
+
+
+@router.post("/returns/{rid}/receive", response_class=HTMLResponse)
+async def receive(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+    await form_of(request)
+    who = await gate(request, db, "warehouse")
+    if isinstance(who, Response):
+        return who
+    try:
+        await close_receiving(rid, who, db, temporal)
+    except HTTPException as e:
+        if e.status_code == 404:
+            return not_found(request, who)
+        if e.status_code not in (409, 422):
+            raise
+        return await detail(rid, request, db, who, {"action": str(e.detail)}, 409)
+    return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
 
 
 def install(app: FastAPI) -> None:

@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from api.deps import DbSession, Integration
+from api.errors import errors
 from db.models import StoreCredit, StoreCreditEntry
 from domain.models import Strict
 
-router = APIRouter(prefix="/api/v1/store-credit", tags=["store credit"])
+router = APIRouter(prefix="/api/v1/store-credit", tags=["store credit"], responses=errors(401, 403, 404, 409, 422, 503))
 Code = Annotated[str, Path(min_length=3, max_length=40)]
 
 

@@ -1,4 +1,4 @@
-"""Carrier webhooks, signed as Standard Webhooks v1; each scan becomes a signal to its return."""
+"""Carrier webhooks (local: Standard Webhooks v1; EasyPost: HMAC); each scan becomes a signal to its return."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from activities.carriers.base import WebhookError
+from activities.carriers.routing import easypost_webhooks
 from api.deps import AppSettings, DbSession, TemporalClient
+from api.errors import errors
 from api.temporal_calls import call
 from db.models import CarrierEventRow
 from db.queries import return_by_tracking
 from domain.models import CarrierEvent, CarrierEventKind
 from workflows.return_workflow import ReturnWorkflow
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 413, 422, 503))
 MAX_BODY = 1024 * 1024
 
 
@@ -73,3 +76,56 @@ async def local_carrier(request: Request, db: DbSession, temporal: TemporalClien
         )
         await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
     return Accepted(accepted=True, matched=rid is not None)
+
+
+class EasyPostAccepted(Accepted):
+    events: int  # tracking events the delivery carried (EasyPost resends a tracker's whole history)
+
+
+@router.post("/easypost", status_code=202, response_model=EasyPostAccepted)
+async def easypost_webhook(
+    request: Request, db: DbSession, temporal: TemporalClient, settings: AppSettings
+) -> EasyPostAccepted:
+    """EasyPost's Event POSTs, signed with X-Hmac-Signature; `tracker.*` events move the return they name."""
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise HTTPException(413, "body: larger than 1 MiB")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, "body: larger than 1 MiB")
+    carrier = easypost_webhooks(settings)
+    if not carrier.verify_webhook(body, request.headers):
+        raise HTTPException(401, "x-hmac-signature: missing, or not signed with this shop's EasyPost webhook secret")
+    try:
+        events = carrier.parse_webhook(body, request.headers)
+    except WebhookError as e:
+        raise HTTPException(422, [{"field": "body", "reason": str(e), "type": "value_error"}]) from e
+    matched = False
+    for found in events:
+        tracking = found.tracking_number.strip().upper()
+        rid = await return_by_tracking(db, tracking)
+        await db.execute(
+            insert(CarrierEventRow)
+            .values(
+                event_id=found.event_id,
+                carrier="easypost",
+                tracking_number=tracking,
+                event=found.status,
+                occurred_at=found.occurred_at,
+                matched=rid is not None,
+            )
+            .on_conflict_do_nothing()
+        )
+        await db.commit()  # kept even when the signal below fails: nothing a carrier told us is lost
+        if rid is None:
+            continue
+        matched = True
+        event = CarrierEvent(tracking_number=tracking, event=found.status, occurred_at=found.occurred_at,
+                             event_id=found.event_id)  # fmt: skip
+        try:
+            await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
+        except HTTPException as e:
+            # 404: the return is closed (completed, cancelled, expired); the scan is kept above, nothing moves.
+            # Anything else (503) goes back to EasyPost, which redelivers; the workflow drops the repeats.
+            if e.status_code != 404:
+                raise
+    return EasyPostAccepted(accepted=True, matched=matched, events=len(events))

@@ -128,7 +128,7 @@ def test_shopper_files_a_refund_return_and_follows_it(stack: DevStack, shop: Sho
 
     line.get_by_label("Quantity to return").select_option("1")
     line.get_by_label("Reason").select_option("too_small")
-    line.get_by_label("Refund").check()
+    line.get_by_label("Refund", exact=True).check()
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview-refund")).to_have_text("25.00 EUR")
     expect(page.locator("#preview-fees")).to_have_text("0.00 EUR")
@@ -161,6 +161,27 @@ def test_shopper_files_a_refund_return_and_follows_it(stack: DevStack, shop: Sho
     expect(page.locator("#status .timeline")).to_contain_text("in transit")
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     expect(page.locator("#cancel-button")).to_have_count(0)  # after the first scan it can no longer be cancelled
+
+
+def test_shopper_picks_a_4x6_or_an_a4_label_and_sees_the_qr(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, addr = shop.paid_order()
+    rid = shop.api_return(number, addr)
+    sign_in(page, stack, number, addr)
+    page.goto(f"{stack.api_url}/portal/returns/{rid}")
+    expect = sync_api.expect
+    expect(page.locator("#label-link")).to_have_text("Print the label (4x6 in, label printer)", timeout=30_000)
+    expect(page.locator("#label-link-a4")).to_have_text("Print the label (A4, office printer)")
+    snap(page, "portal-label-choices")
+    sizes = {}
+    for link, name in (("#label-link", f"return-label-{rid}.pdf"), ("#label-link-a4", f"return-label-{rid}-a4.pdf")):
+        with page.expect_download() as got:
+            page.locator(link).click()
+        assert got.value.suggested_filename == name
+        pdf = Path(got.value.path()).read_bytes()
+        sizes[link] = re.search(rb"/MediaBox \[ 0 0 ([\d.]+) ([\d.]+) \]", pdf).groups()  # type: ignore[union-attr]
+    assert sizes == {"#label-link": (b"288", b"432"), "#label-link-a4": (b"595.2756", b"841.8898")}
+    seen = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("#return-qr").screenshot())))
+    assert [(b.format, b.text) for b in seen] == [(zxingcpp.BarcodeFormat.QRCode, rid)]
 
 
 def test_wrong_email_gets_the_generic_message(stack: DevStack, shop: Shop, page: Any) -> None:

@@ -197,3 +197,48 @@ def test_labels_travel_through_json_and_need_a_label() -> None:
     assert LabelPurchase.model_validate_json(pdf.model_dump_json()) == pdf  # binary survives Temporal's JSON
     with pytest.raises(ValidationError):
         LabelPurchase(provider="x", carrier="x", tracking_number="1", provider_shipment_id="1")
+
+
+BOUGHT_SHIPMENT = "shp_16578f588f9546ec914afd2474e24ff5"
+
+
+def resume_cassette(tmp_path: Path, bought: bool) -> str:
+    """The recorded create/buy answers, with the create answer served to a GET of that shipment instead: what
+    EasyPost returns when a retried activity looks up the shipment an earlier attempt created."""
+    data = yaml.safe_load((CASSETTES / "test_shipment_buy.yaml").read_text())
+    create, buy = data["interactions"]
+    lookup = copy.deepcopy(buy if bought else create)
+    lookup["request"] |= {"method": "GET", "uri": f"https://api.easypost.com/v2/shipments/{BOUGHT_SHIPMENT}",
+                          "body": None}  # fmt: skip
+    data["interactions"] = [lookup] + ([] if bought else [buy])
+    (tmp_path / "resume.yaml").write_text(yaml.safe_dump(data))
+    return str(tmp_path / "resume.yaml")
+
+
+async def test_a_created_shipment_is_remembered_before_it_is_paid_for(sent: list) -> None:
+    remembered: list[tuple[str, int]] = []
+
+    async def remember(shipment_id: str) -> None:
+        remembered.append((shipment_id, len(sent)))  # how many calls had gone out at that moment
+
+    with replay.use_cassette("test_shipment_buy.yaml"):
+        label = await carrier().create_return_label(REQUEST, on_created=remember)
+    assert remembered == [(BOUGHT_SHIPMENT, 1)] and len(sent) == 2  # after the create, before the buy
+    assert label.provider_shipment_id == BOUGHT_SHIPMENT
+
+
+async def test_a_retry_of_a_bought_label_gets_the_same_label_without_paying_again(tmp_path: Path, sent: list) -> None:
+    with replay.use_cassette(resume_cassette(tmp_path, bought=True)) as cassette:
+        label = await carrier().create_return_label(REQUEST, resume_shipment_id=BOUGHT_SHIPMENT)
+    assert cassette.all_played
+    assert [(m, p) for m, p, _ in sent] == [("GET", f"/v2/shipments/{BOUGHT_SHIPMENT}")]  # no create, no buy
+    assert (label.tracking_number, label.label_url) == ("9400100208303109505657", LABEL_URL)
+
+
+async def test_a_retry_of_an_unpaid_shipment_buys_that_shipment(tmp_path: Path, sent: list) -> None:
+    with replay.use_cassette(resume_cassette(tmp_path, bought=False)) as cassette:
+        label = await carrier().create_return_label(REQUEST, resume_shipment_id=BOUGHT_SHIPMENT)
+    assert cassette.all_played
+    assert [(m, p) for m, p, _ in sent] == [("GET", f"/v2/shipments/{BOUGHT_SHIPMENT}"),
+                                             ("POST", f"/v2/shipments/{BOUGHT_SHIPMENT}/buy")]  # fmt: skip
+    assert label.tracking_number == "9400100208303109505657"

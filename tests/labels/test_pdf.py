@@ -40,13 +40,14 @@ def barcodes(pdf: bytes) -> set[tuple[zxingcpp.BarcodeFormat, str]]:
     return {(b.format, b.text) for b in zxingcpp.read_barcodes(image)}
 
 
+@pytest.mark.parametrize("page", ["4x6", "a4"])
 @pytest.mark.parametrize(
     "tracking",
     ["LOC1Z999AA10123456784", "00340434161094042587", "JD014600006281234567", "1Z(99)/A-b c\\9"],
 )
-def test_code128_decodes_to_exactly_the_tracking_number(tracking: str) -> None:
+def test_code128_decodes_to_exactly_the_tracking_number(tracking: str, page: str) -> None:
     data = label(tracking_number=tracking)
-    pdf = render_return_label(data)
+    pdf = render_return_label(data, page)  # type: ignore[arg-type]
     # The Code128 carries the tracking number; the QR carries the return id, for drop-off by phone.
     assert barcodes(pdf) == {
         (zxingcpp.BarcodeFormat.Code128, tracking),
@@ -59,6 +60,17 @@ def test_page_is_4_by_6_inches() -> None:
     assert open_page(render_return_label(label())).get_size() == (288.0, 432.0)
 
 
+def test_a4_page_holds_the_whole_label_in_its_top_left_quarter() -> None:
+    page = open_page(render_return_label(label(parcel=2, parcels=2), "a4"))
+    width, height = page.get_size()
+    assert (round(width), round(height)) == (595, 842)
+    textpage = page.get_textpage()
+    assert "parcel 2/2" in textpage.get_text_range()
+    for i in range(textpage.count_chars()):
+        left, bottom, right, top = textpage.get_charbox(i)
+        assert 0 <= left <= right <= width / 2 and height / 2 <= bottom <= top <= height
+
+
 def test_rma_addresses_and_header_are_real_text() -> None:
     data = label(parcel=2, parcels=3)
     text = page_text(render_return_label(data))
@@ -69,11 +81,21 @@ def test_rma_addresses_and_header_are_real_text() -> None:
     assert "parcel 2/3" in text
 
 
-def test_text_outside_latin1_becomes_question_marks() -> None:
-    pdf = render_return_label(label(ship_from=["Łukasz Ωmega", "ul. Długa 5", "00-238 Warszawa", "PL"]))
+@pytest.mark.parametrize("page", ["4x6", "a4"])
+def test_polish_greek_and_portuguese_names_come_out_as_the_same_unicode(page: str) -> None:
+    sender = ["Łukasz Żółć", "ul. Piotrkowska 5", "90-001 Łódź", "PL"]
+    receiver = ["Νίκος Παπαδόπουλος", "Οδός Αθηνάς 12", "105 51 Αθήνα", "GR"]
+    pdf = render_return_label(label(ship_from=sender, ship_to=receiver, shop_name="São João Ωmega"), page)
     text = page_text(pdf)
-    assert "?ukasz ?mega" in text and "ul. D?uga 5" in text
+    for line in [*sender, *receiver, "Return to São João Ωmega"]:
+        assert line in text
+    assert "?" not in text
     assert (zxingcpp.BarcodeFormat.Code128, "LOC1Z999AA10123456784") in barcodes(pdf)
+
+
+def test_characters_the_font_lacks_become_question_marks_not_blanks() -> None:
+    text = page_text(render_return_label(label(ship_from=["王小明 Wang", "PT"])))
+    assert "??? Wang" in text
 
 
 def test_decomposed_accents_are_composed_not_replaced() -> None:

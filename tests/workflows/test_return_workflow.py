@@ -286,3 +286,32 @@ async def test_read_model_follows_every_transition(ts_env, worker, shop, setting
 
 
 _ = timedelta
+
+
+async def test_a_start_whose_submit_never_came_closes_itself_and_a_late_one_still_counts(
+    ts_env, worker, shop, settings
+):
+    """Update-with-start can keep the start and lose the submit (the engine restarted mid-call; the shopper was told
+    to retry). Such a return holds nothing and must not wait forever; a submit that is merely slow still works."""
+    order = await shop.order()
+    lost_id = "R-TLOST" + uuid.uuid4().hex[:6].upper()
+    lost = await ts_env.client.start_workflow(
+        ReturnWorkflow.run, ReturnInput(return_id=lost_id, order_number=order.number), id=lost_id,
+        task_queue=settings.task_queue,
+    )  # fmt: skip
+    assert await lost.result() == "abandoned"
+    assert await lost.query(ReturnWorkflow.get_state) is None
+
+    rid = "R-T" + uuid.uuid4().hex[:8].upper()
+    slow = await ts_env.client.start_workflow(
+        ReturnWorkflow.run,
+        ReturnInput(return_id=rid, order_number=order.number),
+        id=rid,
+        task_queue=settings.task_queue,
+    )
+    await ts_env.sleep(timedelta(minutes=50))
+    answer = await slow.execute_update(
+        ReturnWorkflow.submit,
+        SubmitRequest(lines=[ReturnLineRequest(line_id="L1", quantity=1, reason="too_big", resolution="refund")]),
+    )
+    assert answer.status == "awaiting_shipment"

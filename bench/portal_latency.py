@@ -1,0 +1,100 @@
+"""Portal latency: concurrent shoppers submit returns and read their status over HTTP, against a bare round trip.
+
+Each shopper signs in with order number and e-mail, POSTs /api/v1/returns (policy, claim, label, read
+model: update-with-start on the workflow), then GETs /api/v1/returns/{id} a few times, and POSTs the same
+body to /bench/bare-returns (the same update-with-start on the bare workflow: no-op activities, no
+database, no sign-in), interleaved so the machine's noise falls on both. The API runs under uvicorn
+in its own process (bench/portal_app.py), the worker in another.
+
+Run: python -m bench.portal_latency [--shoppers 20] [--returns-per-shopper 5] [--reads 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import httpx
+
+from bench.common import fmt_ms, machine_line, paid_orders, percentiles, versions_line
+from bench.stack import cpu_line, cpu_seconds, stack, temporal_binary
+from domain.models import Order
+from tests.support import services
+
+Samples = dict[str, list[float]]
+
+
+async def shopper(http: httpx.AsyncClient, orders: list[Order], reads: int, samples: Samples) -> None:
+    for order in orders:
+        r = await http.post("/api/v1/portal/session", json={"order_number": order.number, "email": order.email})
+        r.raise_for_status()
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        body = {"order_number": order.number,
+                "lines": [{"line_id": "L1", "quantity": 1, "reason": "too_small", "resolution": "refund"}]}  # fmt: skip
+        t = time.perf_counter()
+        r = await http.post("/api/v1/returns", json=body, headers=auth)
+        samples["submit"].append(time.perf_counter() - t)
+        assert r.status_code == 201, r.text
+        rid = r.json()["id"]
+        t = time.perf_counter()
+        r = await http.post("/bench/bare-returns", json=body)
+        samples["bare"].append(time.perf_counter() - t)
+        assert r.status_code == 201, r.text
+        for _ in range(reads):
+            t = time.perf_counter()
+            r = await http.get(f"/api/v1/returns/{rid}", headers=auth)
+            samples["status"].append(time.perf_counter() - t)
+            assert r.status_code == 200 and r.json()["status"] == "awaiting_shipment", r.text
+
+
+async def bench(args: argparse.Namespace) -> None:
+    with stack() as st:
+        print(machine_line())
+        print(versions_line(st.db_url, temporal_binary()))
+        st.start_worker()
+        port = services.free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "bench.portal_app:app", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        with services._process(cmd, st.tmp / "api.log", st.env()) as api:
+            services._wait_port(port, api, st.tmp / "api.log")
+            st.api_pid = api.pid
+            per = args.returns_per_shopper
+            orders = await paid_orders(st.settings, args.shoppers * per + args.shoppers)
+            limits = httpx.Limits(max_connections=args.shoppers * 2)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits,
+                                         trust_env=False) as http:  # fmt: skip
+                warm: Samples = {"submit": [], "bare": [], "status": []}
+                await asyncio.gather(*(shopper(http, [orders[i]], 1, warm) for i in range(args.shoppers)))
+                samples: Samples = {"submit": [], "bare": [], "status": []}
+                rest = orders[args.shoppers :]
+                cpu = cpu_seconds(st)
+                started = time.perf_counter()
+                await asyncio.gather(
+                    *(shopper(http, rest[i * per : (i + 1) * per], args.reads, samples) for i in range(args.shoppers))
+                )
+                elapsed = time.perf_counter() - started
+                print(cpu_line(cpu, cpu_seconds(st), len(rest), "shopper visit"))
+        n = len(samples["submit"])
+        print(f"{args.shoppers} shoppers, {n} returns in {elapsed:.1f} s, {len(samples['status'])} status reads")
+        stats = {k: percentiles(v) for k, v in samples.items()}
+        print(f"POST /api/v1/returns       {fmt_ms(stats['submit'])}")
+        print(f"POST bare round trip       {fmt_ms(stats['bare'])}")
+        print(f"GET  /api/v1/returns/{{id}}  {fmt_ms(stats['status'])}")
+        ratio = stats["submit"][2] / stats["bare"][2]
+        print(f"summary: submit p99 {stats['submit'][2]:.0f} ms = {ratio:.2f}x the bare round trip's "
+              f"{stats['bare'][2]:.0f} ms (target <= 1.5x); status p99 {stats['status'][2]:.1f} ms "
+              f"(target < 20 ms); {args.shoppers} concurrent shoppers")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shoppers", type=int, default=20, help="concurrent shoppers (default 20)")
+    parser.add_argument("--returns-per-shopper", type=int, default=5, help="returns each shopper files (default 5)")
+    parser.add_argument("--reads", type=int, default=3, help="status reads after each submit (default 3)")
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The worker process the benchmarks start: worker.build_worker with the bench's workflows added.
+
+Settings come from REVERSO_* like `reverso worker`; BENCH_TUNING (JSON) overrides worker.TUNING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import timedelta
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from bench.bare import BareWorkflow, noop
+from bench.variants import LocalProjectionWorkflow
+from settings import Settings
+from worker import build_worker, connect
+
+DURATIONS = ("graceful_shutdown_timeout", "sticky_queue_schedule_to_start_timeout")
+
+
+async def main() -> None:
+    settings = Settings()
+    tuning = json.loads(os.environ.get("BENCH_TUNING") or "{}")
+    tuning = {k: timedelta(seconds=v) if k in DURATIONS else v for k, v in tuning.items()}
+    if passthrough := tuning.pop("passthrough", None):  # modules the sandbox need not import again per run
+        restrictions = SandboxRestrictions.default.with_passthrough_modules(*passthrough)
+        tuning["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
+    client = await connect(settings)
+    worker = build_worker(client, settings, [BareWorkflow, LocalProjectionWorkflow], [noop], **tuning)
+    async with worker:
+        print(
+            f"bench worker polling {settings.task_queue} with {os.environ.get('BENCH_TUNING') or 'worker.TUNING'}",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

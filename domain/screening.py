@@ -1,0 +1,47 @@
+"""Who must look at a return before it goes ahead: value above the auto-approve limit, a blocked e-mail,
+a serial returner. And when a return may skip the trip altogether ("keep it")."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.models import LineDecision, Order
+from domain.money import format_amount
+
+if TYPE_CHECKING:
+    from domain.policy import PolicySettings, ReturnerHistory
+
+
+def approval_reasons(
+    order: Order, value_total: int, policy: PolicySettings, history: ReturnerHistory | None
+) -> tuple[list[str], bool]:
+    """(the reasons, whether a person must review it); every rule says why, passed or not."""
+    limit = format_amount(policy.auto_approve_limit, order.currency)
+    shown = format_amount(value_total, order.currency)
+    if value_total <= policy.auto_approve_limit:
+        reasons, review = [f"value {shown} is within the auto-approve limit of {limit}"], False
+    else:
+        reasons, review = [f"value {shown} is above the auto-approve limit of {limit}: a person will review it"], True
+    if order.email.lower() in policy.blocked_emails:
+        reasons.append(f"e-mail {order.email} is on the block list: a person will review it")
+        review = True
+    if history is not None:
+        days = policy.serial_window_days
+        count = history.returns + 1
+        if policy.serial_max_returns is not None and count > policy.serial_max_returns:
+            reasons.append(f"{count} returns in the last {days} days, more than the {policy.serial_max_returns} "
+                           "allowed: a person will review it")  # fmt: skip
+            review = True
+        worth = history.value + value_total
+        if policy.serial_max_value is not None and worth > policy.serial_max_value:
+            reasons.append(f"returns worth {format_amount(worth, order.currency)} in the last {days} days, more than "
+                           f"{format_amount(policy.serial_max_value, order.currency)}: a person will review it")  # fmt: skip
+            review = True
+    return reasons, review
+
+
+def keep_it(lines: list[LineDecision], value_total: int, policy: PolicySettings) -> bool:
+    """Refund without return: a small return of money or credit only (an exchange still ships the items)."""
+    if not 0 < value_total < policy.keep_it_below or value_total > policy.refund_review_threshold:
+        return False
+    return all(x.eligible and x.resolution != "exchange" for x in lines)
