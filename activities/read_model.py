@@ -64,12 +64,13 @@ class ReadModel(ActivityBase):
                     where=ReturnRow.version <= stmt.excluded.version,
                 )
             )
-            for t in state.timeline:
+            if state.timeline:  # one statement for the whole timeline: a round trip per entry was most of a write
                 await s.execute(
                     insert(TimelineRow)
-                    .values(return_id=state.id, seq=t.seq, at=t.at, status=t.status, message=t.message)
+                    .values([dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status, message=t.message)
+                             for t in state.timeline])
                     .on_conflict_do_nothing()
-                )
+                )  # fmt: skip
             for sh in state.shipments:
                 await s.execute(
                     update(ShipmentRow)

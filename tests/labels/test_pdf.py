@@ -140,3 +140,13 @@ def test_invalid_label_data_is_refused(changes: dict[str, object]) -> None:
     # Code128 would drop the non-ASCII characters and print bars that no longer match the number.
     with pytest.raises(pydantic.ValidationError):
         label(**changes)
+
+
+def test_latin_labels_use_the_printers_own_font_and_others_embed_dejavu() -> None:
+    """Embedding a font costs about half a label's time, so only labels that need the glyphs pay for it."""
+    latin = render_return_label(label(ship_from=["Zoë Müller-Šimek", "Rue de l'Église 3", "75004 Paris", "FR"]))
+    assert b"/BaseFont /Helvetica" in latin and b"DejaVuSans" not in latin
+    assert "Zoë Müller-Šimek" in page_text(latin)
+    polish = render_return_label(label(ship_from=["Łucja Wąs", "ul. Piotrkowska 1", "90-001 Łódź", "PL"]))
+    assert b"DejaVuSans" in polish
+    assert "Łucja Wąs" in page_text(polish)
