@@ -6,6 +6,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from fastapi import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
@@ -27,8 +28,13 @@ async def connect(settings: Settings) -> Client:
                                 data_converter=pydantic_data_converter, retry_config=API_RETRIES)  # fmt: skip
 
 
-async def call(op: Awaitable[T]) -> T:
-    """Await a workflow operation; a rejected update is a 409 (wrong status) or 422 (bad field)."""
+async def call(op: Awaitable[T], release: AsyncSession | None = None) -> T:
+    """Await a workflow operation; a rejected update is a 409 (wrong status) or 422 (bad field).
+
+    `release`: the request's database session, whose connection goes back to the pool first. An update can take
+    seconds (a label is drawn, the read model written), and shoppers waiting on one must not hold the pool."""
+    if release is not None:
+        await release.close()
     try:
         return await op
     except WorkflowUpdateFailedError as e:

@@ -66,7 +66,11 @@ async def bench(args: argparse.Namespace) -> None:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits,
                                          trust_env=False) as http:  # fmt: skip
                 warm: Samples = {"submit": [], "bare": [], "status": []}
-                await asyncio.gather(*(shopper(http, [orders[i]], 1, warm) for i in range(args.shoppers)))
+                try:
+                    await asyncio.gather(*(shopper(http, [orders[i]], 1, warm) for i in range(args.shoppers)))
+                except AssertionError:
+                    print((st.tmp / "api.log").read_text()[-4000:])  # the API's own account of the failure
+                    raise
                 samples: Samples = {"submit": [], "bare": [], "status": []}
                 rest = orders[args.shoppers :]
                 cpu = cpu_seconds(st)

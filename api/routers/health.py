@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Literal
 
@@ -14,6 +15,7 @@ from sqlalchemy import exc, text
 from api.deps import UNAVAILABLE, get_temporal
 from db.engine import get_engine
 
+log = logging.getLogger("reverso.api")
 router = APIRouter(tags=["health"])
 
 
@@ -54,6 +56,9 @@ def install(app: FastAPI) -> None:
     Retry-After, as for the workflow engine: nothing is wrong with the request, it is worth sending again."""
 
     async def database_unavailable(request: Request, e: Exception) -> JSONResponse:
+        # The exception's class and first line name the cause (refused, pool exhausted) without the query's values.
+        log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path, type(e).__name__,
+                    str(e).splitlines()[0] if str(e) else "")  # fmt: skip
         return JSONResponse({"detail": "the database is not reachable; try again shortly"}, status_code=503,
                             headers=UNAVAILABLE)  # fmt: skip
 

@@ -101,7 +101,8 @@ async def create_return(
             ReturnWorkflow.submit,
             SubmitRequest(lines=body.lines, parcels=body.parcels),
             start_workflow_operation=start,
-        )
+        ),
+        db,
     )
     view = return_view(answer)
     return CreatedReturn(**view.model_dump(), decision=DecisionView(approved=answer.decision.approved,
@@ -172,14 +173,14 @@ async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: Tempor
     await _open_return(db, rid, who)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by)))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by), db))
 
 
 @router.post("/{rid}/approve", response_model=ReturnView)
 async def approve_return(rid: str, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name)))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db))
 
 
 class RejectIn(Strict):
@@ -190,7 +191,7 @@ class RejectIn(Strict):
 async def reject_return(rid: str, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason)))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db))
 
 
 class InspectionIn(Strict):
@@ -204,7 +205,7 @@ async def inspect_return(
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection)))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection), db))
 
 
 class ReviewIn(Strict):
@@ -218,4 +219,4 @@ async def review_refund(rid: str, body: ReviewIn, who: Finance, db: DbSession, t
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     review = RefundReview(**body.model_dump(), reviewed_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review)))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db))
