@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 
 @lru_cache
@@ -15,3 +17,10 @@ def get_engine(url: str) -> AsyncEngine:
 @lru_cache
 def get_sessionmaker(url: str) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@lru_cache
+def get_unpooled_engine(url: URL) -> AsyncEngine:
+    """Connections outside the pool, for work a caller must do while it already holds a pooled connection:
+    twenty such callers at once would otherwise each wait for a second one that never frees."""
+    return create_async_engine(url, poolclass=NullPool)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db.engine import get_unpooled_engine
 from db.models import PolicyVersion, ReturnRow
 from domain.models import RELEASED_STATUSES
 from domain.policy import PolicySettings, ReturnerHistory
@@ -34,9 +35,10 @@ async def current_policy(s: AsyncSession, seed: PolicySettings) -> StoredPolicy:
     if row is None:
         # Seeded on a connection of its own and committed at once: a caller's open transaction must not hold
         # version 1's row lock while it waits on a workflow whose claim activity seeds it too.
+        # Outside the pool too: every request of a cold start seeds while it holds its own pooled connection.
         engine = s.bind
         assert isinstance(engine, AsyncEngine), "sessions are bound to the engine (db.engine.get_sessionmaker)"
-        async with engine.begin() as conn:
+        async with get_unpooled_engine(engine.url).begin() as conn:
             await conn.execute(
                 insert(PolicyVersion)
                 .values(version=1, document=dump(seed), created_by="policy file")

@@ -9,7 +9,7 @@ import pytest
 import stripe
 from sqlalchemy import delete, select
 
-from db.engine import get_sessionmaker
+from db.engine import get_engine, get_sessionmaker
 from db.models import PolicyVersion
 from db.policy_store import current_policy
 from tests.api.api_helpers import line, order_payload
@@ -200,6 +200,29 @@ async def test_seeding_the_first_version_never_waits_on_an_open_request(settings
             async with sessions.begin() as activity_session:
                 again = await asyncio.wait_for(current_policy(activity_session, settings.policy), timeout=10)
             assert first.version == again.version == 1 and again.created_by == "policy file"
+    finally:
+        async with sessions.begin() as s:
+            await s.execute(delete(PolicyVersion))
+            s.add_all([PolicyVersion(version=v, document=d, created_by=b, created_at=at) for v, d, b, at in saved])
+
+
+async def test_a_burst_of_first_requests_seeds_without_starving_the_pool(settings):
+    """On a cold start every request finds no policy at once, each holding one pooled connection; seeding on a
+    second pooled connection made them wait on each other until the pool gave up (503 to every shopper)."""
+    sessions = get_sessionmaker(settings.resolved_database_url())
+    engine = get_engine(settings.resolved_database_url())
+    async with sessions.begin() as s:
+        saved = [(r.version, r.document, r.created_by, r.created_at) for r in await s.scalars(select(PolicyVersion))]
+        await s.execute(delete(PolicyVersion))
+
+    async def request() -> int:
+        async with sessions() as s:
+            return (await current_policy(s, settings.policy)).version
+
+    try:
+        burst = engine.pool.size() + engine.pool._max_overflow  # every pooled connection held by one request
+        versions = await asyncio.wait_for(asyncio.gather(*(request() for _ in range(burst))), timeout=20)
+        assert set(versions) == {1}
     finally:
         async with sessions.begin() as s:
             await s.execute(delete(PolicyVersion))
