@@ -4,73 +4,32 @@ price differences paid in localstripe, stock reserved at submit and released, fa
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 import stripe
 from sqlalchemy import select
 from temporalio import activity
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
 from db.engine import get_sessionmaker
 from db.models import ExchangePayment
-from db.policy_store import current_policy, save_policy
 from db.queries import upsert_order
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, Inspection, InspectionLine, RefundReview, ReturnLineRequest, ReturnState
+from tests.workflows.policy_versions import policy
+from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
+    _export_histories,
+    _orders_on_workflow_time,
+    started,
+)
 from worker import WORKFLOWS, activities
 from workflows.return_workflow import ReturnWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-HISTORIES = Path(__file__).resolve().parents[1] / "histories"
-started: list[WorkflowHandle] = []
-
-
-@pytest.fixture(autouse=True)
-def _orders_on_workflow_time(shop, ts_env: WorkflowEnvironment) -> None:
-    shop.clock = ts_env.get_current_time
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _export_histories(request, ts_env: WorkflowEnvironment):
-    """With REVERSO_EXPORT_HISTORIES=1, keep each test's histories so replay guards these paths too."""
-    started.clear()
-    yield
-    if not os.environ.get("REVERSO_EXPORT_HISTORIES"):
-        return
-    name = request.node.name.removeprefix("test_")
-    for i, handle in enumerate(started):
-        for wid in (handle.id, f"{handle.id}-exchange"):
-            try:
-                history = await ts_env.client.get_workflow_handle(wid).fetch_history()
-            except RPCError:
-                continue
-            suffix = "-exchange" if wid.endswith("-exchange") else ""
-            (HISTORIES / f"{name}-{i}{suffix}__{wid}.json").write_text(history.to_json())
-
-
-@asynccontextmanager
-async def policy(settings, **changes) -> AsyncIterator[None]:
-    """A policy version with `changes` while a return is submitted (it keeps its copy), then the old one again."""
-    sessions = get_sessionmaker(settings.resolved_database_url())
-    async with sessions.begin() as s:
-        before = (await current_policy(s, settings.policy)).policy
-        await save_policy(s, before.model_copy(update=changes), "test_exchanges", settings.policy)
-    try:
-        yield
-    finally:
-        async with sessions.begin() as s:
-            await save_policy(s, before, "test_exchanges", settings.policy)
 
 
 def sku(name: str) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pypdfium2 as pdfium
@@ -15,11 +14,10 @@ from sqlalchemy import select, text
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from db.engine import get_sessionmaker
 from db.models import ShipmentRow
-from db.policy_store import current_policy, save_policy
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, ReturnLineRequest, ReturnState
+from tests.workflows.policy_versions import policy
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     HISTORIES,
     _export_histories,
@@ -33,20 +31,6 @@ from workflows.return_workflow import ReturnWorkflow
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 LINE = {"line_id": "L1", "quantity": 1, "reason": "too_small", "resolution": "refund"}
-
-
-@asynccontextmanager
-async def policy(settings, **changes: object) -> AsyncIterator[None]:
-    """Put a policy version with `changes` in force (the claim reads the current one), then the old one back."""
-    sessions = get_sessionmaker(settings.resolved_database_url())
-    async with sessions.begin() as s:
-        before = (await current_policy(s, settings.policy)).policy
-        await save_policy(s, before.model_copy(update=changes), "test_logistics", settings.policy)
-    try:
-        yield
-    finally:
-        async with sessions.begin() as s:
-            await save_policy(s, before, "test_logistics", settings.policy)
 
 
 async def start(

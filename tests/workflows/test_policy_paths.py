@@ -3,10 +3,8 @@ policy version each return records. The policy in force lives in PostgreSQL, lik
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -19,16 +17,15 @@ from db.policy_store import current_policy, save_policy
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import ReturnLineRequest
 from domain.policy import PolicySettings
+from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
+    _export_histories,
+    _orders_on_workflow_time,
+    started,
+)
 from workflows.return_workflow import ReturnWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 REFUND = {"line_id": "L1", "quantity": 1, "reason": "changed_mind", "resolution": "refund"}
-
-
-@pytest.fixture(autouse=True)
-def _orders_on_workflow_time(shop, ts_env: WorkflowEnvironment) -> None:
-    shop.clock = ts_env.get_current_time
 
 
 class Policies:
@@ -53,22 +50,6 @@ async def policies(settings) -> AsyncIterator[Policies]:
     _, before = await p.current()
     yield p
     await p.put(before)
-
-
-started: list[WorkflowHandle] = []
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _export_histories(request, ts_env: WorkflowEnvironment):
-    """With REVERSO_EXPORT_HISTORIES=1, keep each finished history for tests/workflows/test_replay.py."""
-    started.clear()
-    yield
-    if not os.environ.get("REVERSO_EXPORT_HISTORIES"):
-        return
-    name = request.node.name.removeprefix("test_")
-    for i, handle in enumerate(started):
-        history = await ts_env.client.get_workflow_handle(handle.id).fetch_history()
-        (HISTORIES / f"{name}-{i}__{handle.id}.json").write_text(history.to_json())
 
 
 async def start(env: WorkflowEnvironment, settings, order_number: str, *lines: dict) -> tuple[WorkflowHandle, object]:
