@@ -6,6 +6,7 @@ domain.policy, and create_return / get_label / cancel_return from api.routers.re
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from api import portal_access
 from api.auth import Shopper, resolve
@@ -297,22 +300,22 @@ async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
 @router.post("/returns/{rid}/label", response_class=HTMLResponse)
 async def new_label(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     """The shopper asks for a new label (the old one was lost or has expired); the same rules as the API."""
-    await form_of(request)
-    who, row = await own_return(request, db, rid)
-    if who is None:
-        return to_find()
-    if row is None:
-        return not_found(request)
-    try:
-        await reissue_label(rid, who, db, temporal)
-    except HTTPException as e:
-        if e.status_code not in (409, 422):
-            raise
-    return RedirectResponse(f"/portal/returns/{rid}", status_code=303)
+    return await _shopper_action(rid, request, db, temporal, reissue_label)
 
 
 @router.post("/returns/{rid}/cancel", response_class=HTMLResponse)
 async def cancel(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+    return await _shopper_action(rid, request, db, temporal, cancel_return)
+
+
+async def _shopper_action(
+    rid: str,
+    request: Request,
+    db: DbSession,
+    temporal: TemporalClient,
+    action: Callable[[str, Shopper, AsyncSession, Client], Awaitable[object]],
+) -> Response:
+    """A form button on the shopper's own return, through the API's handler; a refusal shows the return as it is."""
     await form_of(request)
     who, row = await own_return(request, db, rid)
     if who is None:
@@ -320,7 +323,7 @@ async def cancel(rid: str, request: Request, db: DbSession, temporal: TemporalCl
     if row is None:
         return not_found(request)
     try:
-        await cancel_return(rid, who, db, temporal)
+        await action(rid, who, db, temporal)
     except HTTPException as e:
         if e.status_code not in (409, 422):
             raise
