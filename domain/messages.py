@@ -68,7 +68,9 @@ class CreditInput(BaseModel):
     return_id: str
     email: str
     currency: str
-    amount: int
+    amount: int  # the bonus included
+    bonus: int = 0  # of `amount`, written as an entry of its own
+    expires_at: datetime | None = None
 
 
 class CreditResult(BaseModel):

@@ -48,6 +48,7 @@ class PolicySettings(BaseModel):
     restocking_fee_bps: int = Field(0, ge=0, le=10_000)
     restocking_fee_reasons: list[str] = ["changed_mind"]
     store_credit_bonus_bps: int = Field(0, ge=0, le=10_000)
+    store_credit_expiry_days: int = Field(365, ge=0, description="0: store credit never expires")
     reasons: list[str] = [
         "too_small",
         "too_big",

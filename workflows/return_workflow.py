@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
@@ -406,11 +406,13 @@ class ReturnWorkflow(LogisticsMixin):
                     start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
                 )  # fmt: skip
         credit = sum(x.store_credit for x in settled)
+        expiry = self._credit_expiry()
         if credit > 0:
             granted = await workflow.execute_activity_method(
                 StoreCredits.grant,
                 CreditInput(key=f"{state.id}:credit", return_id=state.id, email=state.email,
-                            currency=state.currency, amount=credit),
+                            currency=state.currency, amount=credit, bonus=_bonus(settled),
+                            expires_at=expiry),
                 start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
             )  # fmt: skip
             state.store_credit_code = granted.code
@@ -428,6 +430,7 @@ class ReturnWorkflow(LogisticsMixin):
         await self._send("completed", {
             "refund_total": state.refund_total, "fees_total": state.fees_total,
             "store_credit_total": credit, "store_credit_code": state.store_credit_code or "",
+            "store_credit_expires": expiry.date().isoformat() if expiry and credit else "",
             "exchange_tracking": outcome.shipment.tracking_number if outcome and outcome.shipment else "",
             "note": self.review.note if self.review else "",
         })  # fmt: skip
@@ -477,6 +480,10 @@ class ReturnWorkflow(LogisticsMixin):
             + (f": {review.note}" if review.note else ""),
         )
         return settled
+
+    def _credit_expiry(self) -> datetime | None:
+        days = self._policy.store_credit_expiry_days
+        return workflow.now() + timedelta(days=days) if days else None
 
     def _touch(self) -> None:
         state = self._now_state()
@@ -585,6 +592,11 @@ class ReturnWorkflow(LogisticsMixin):
 def _address_lines(address: Address) -> list[str]:
     city = " ".join(x for x in (address.postal_code, address.city) if x)
     return [x for x in (address.name, address.line1, address.line2, city, address.region, address.country) if x]
+
+
+def _bonus(settled: list[LineDecision]) -> int:
+    """What the policy added for choosing store credit instead of a refund."""
+    return sum(max(x.store_credit - x.value, 0) for x in settled if x.resolution == "store_credit")
 
 
 def _completion_message(state: ReturnState) -> str:

@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import stripe
+from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from db.engine import get_sessionmaker
+from db.models import StoreCredit, StoreCreditEntry
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, Inspection, InspectionLine, RefundReview, ReturnLineRequest
+from tests.workflows.policy_versions import policy
 from workflows.return_workflow import ReturnWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -315,3 +319,23 @@ async def test_a_start_whose_submit_never_came_closes_itself_and_a_late_one_stil
         SubmitRequest(lines=[ReturnLineRequest(line_id="L1", quantity=1, reason="too_big", resolution="refund")]),
     )
     assert answer.status == "awaiting_shipment"
+
+
+async def test_store_credit_bonus_is_its_own_entry_and_the_credit_expires(ts_env, worker, shop, settings, mailbox):
+    order = await shop.order(unit_price=2000)
+    async with policy(settings, store_credit_bonus_bps=1000, store_credit_expiry_days=180):
+        handle, answer = await start(ts_env, settings, order.number,
+                                     [{"line_id": "L1", "quantity": 1, "reason": "too_big", "resolution": "store_credit"}])  # fmt: skip
+    await deliver_and_inspect(handle, answer)
+    assert await handle.result() == "completed"
+    state = await handle.query(ReturnWorkflow.get_state)
+    async with get_sessionmaker(settings.resolved_database_url())() as s:
+        credit = await s.get(StoreCredit, state.store_credit_code)
+        entries = {
+            e.kind: e.amount
+            for e in await s.scalars(select(StoreCreditEntry).where(StoreCreditEntry.code == credit.code))
+        }
+    assert entries == {"grant": 2000, "bonus": 200} and credit.balance == sum(entries.values()) == 2200
+    completed_at = state.updated_at
+    assert credit.expires_at.date() == (completed_at + timedelta(days=180)).date()
+    assert f"valid until {credit.expires_at.date().isoformat()}" in mailbox.body(handle.id, "completed")
