@@ -19,6 +19,7 @@ import time
 import httpx
 
 from bench.common import fmt_ms, machine_line, paid_orders, percentiles, versions_line
+from bench.profile import profiled
 from bench.stack import cpu_line, cpu_seconds, stack, temporal_binary
 from domain.models import Order
 from tests.support import services
@@ -75,9 +76,13 @@ async def bench(args: argparse.Namespace) -> None:
                 rest = orders[args.shoppers :]
                 cpu = cpu_seconds(st)
                 started = time.perf_counter()
-                await asyncio.gather(
-                    *(shopper(http, rest[i * per : (i + 1) * per], args.reads, samples) for i in range(args.shoppers))
-                )
+                with profiled(api.pid, args.profile):
+                    await asyncio.gather(
+                        *(
+                            shopper(http, rest[i * per : (i + 1) * per], args.reads, samples)
+                            for i in range(args.shoppers)
+                        )
+                    )
                 elapsed = time.perf_counter() - started
                 print(cpu_line(cpu, cpu_seconds(st), len(rest), "shopper visit"))
         n = len(samples["submit"])
@@ -97,6 +102,7 @@ def main() -> None:
     parser.add_argument("--shoppers", type=int, default=20, help="concurrent shoppers (default 20)")
     parser.add_argument("--returns-per-shopper", type=int, default=5, help="returns each shopper files (default 5)")
     parser.add_argument("--reads", type=int, default=3, help="status reads after each submit (default 3)")
+    parser.add_argument("--profile", help="record the API process with py-spy into PROFILE (collapsed stacks)")
     asyncio.run(bench(parser.parse_args()))
 
 
