@@ -1,9 +1,13 @@
-"""Annotated dependencies: database session, Temporal client, and who is calling."""
+"""Annotated dependencies: database session, Temporal client, and who is calling.
+
+All are coroutines, even those that never wait: FastAPI runs a plain function in a worker thread, a
+round trip to another thread per dependency per request that a loaded machine makes slow.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -19,7 +23,7 @@ bearer = HTTPBearer(auto_error=False)
 UNAVAILABLE = {"Retry-After": "5"}
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -66,10 +70,10 @@ def _unauthorized() -> HTTPException:
     return HTTPException(401, "Authorization: a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def staff(*roles: str) -> Callable[..., Staff]:
+def staff(*roles: str) -> Callable[..., Awaitable[Staff]]:
     """Dependency for staff endpoints; admin may do everything."""
 
-    def check(who: Principal) -> Staff:
+    async def check(who: Principal) -> Staff:
         if not isinstance(who, Staff):
             raise _unauthorized()
         if roles and who.role not in roles and who.role != "admin":
@@ -79,13 +83,13 @@ def staff(*roles: str) -> Callable[..., Staff]:
     return check
 
 
-def shopper(who: Principal) -> Shopper:
+async def shopper(who: Principal) -> Shopper:
     if not isinstance(who, Shopper):
         raise _unauthorized()
     return who
 
 
-def anyone_signed_in(who: Principal) -> Staff | Shopper:
+async def anyone_signed_in(who: Principal) -> Staff | Shopper:
     if who is None:
         raise _unauthorized()
     return who
