@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -13,6 +15,31 @@ from db.policy_store import current_policy, returner_history
 from domain.messages import ClaimInput, ClaimResult
 from domain.models import RELEASED_STATUSES, Order, ReturnState
 from domain.policy import decide
+
+# The returns columns every projection writes: ReturnState's fields of the same names, and the state itself.
+PROJECTED = ("id", "order_number", "email", "status", "currency", "refund_total", "store_credit_total",
+             "fees_total", "state", "version", "created_at", "updated_at", "attention", "policy_version")  # fmt: skip
+
+
+RETURNS, TIMELINE, SHIPMENTS = (cast(Table, m.__table__) for m in (ReturnRow, TimelineRow, ShipmentRow))
+
+
+def _upsert_return() -> Insert:
+    stmt = insert(RETURNS)
+    return stmt.on_conflict_do_update(
+        index_elements=[ReturnRow.id],
+        set_={k: stmt.excluded[k] for k in PROJECTED if k not in ("id", "created_at")},
+        where=ReturnRow.version <= stmt.excluded.version,
+    )
+
+
+# Built once with their values bound at execution: a projection runs at every transition of every return,
+# and building the statements each time cost more CPU than the database spent on them.
+UPSERT_RETURN = _upsert_return()
+INSERT_TIMELINE = insert(TIMELINE).on_conflict_do_nothing()
+SET_SHIPMENT_STATUS = (
+    update(SHIPMENTS).where(ShipmentRow.tracking_number == bindparam("tracking")).values(status=bindparam("status"))
+)
 
 
 class ReadModel(ActivityBase):
@@ -49,33 +76,13 @@ class ReadModel(ActivityBase):
     @activity.defn(name="project_return")
     async def project(self, state: ReturnState) -> None:
         """Write the workflow's state into the read model; an older version never overwrites a newer."""
-        values = dict(id=state.id, order_number=state.order_number, email=state.email, status=state.status,
-                      currency=state.currency, refund_total=state.refund_total,
-                      store_credit_total=state.store_credit_total, fees_total=state.fees_total,
-                      state=state.model_dump(mode="json"), version=state.version,
-                      created_at=state.created_at, updated_at=state.updated_at,
-                      attention=state.attention, policy_version=state.policy_version)  # fmt: skip
+        values = {k: getattr(state, k) for k in PROJECTED if k != "state"} | {"state": state.model_dump(mode="json")}
         async with self.sessions.begin() as s:
-            stmt = insert(ReturnRow).values(**values)
-            await s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[ReturnRow.id],
-                    set_={k: stmt.excluded[k] for k in values if k not in ("id", "created_at")},
-                    where=ReturnRow.version <= stmt.excluded.version,
-                )
-            )
-            if state.timeline:  # one statement for the whole timeline: a round trip per entry was most of a write
-                await s.execute(
-                    insert(TimelineRow)
-                    .values([dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status, message=t.message)
-                             for t in state.timeline])
-                    .on_conflict_do_nothing()
-                )  # fmt: skip
+            await s.execute(UPSERT_RETURN, values)
+            if state.timeline:  # one round trip for the whole timeline: one per entry was most of a write
+                await s.execute(INSERT_TIMELINE, [dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status,
+                                                       message=t.message) for t in state.timeline])  # fmt: skip
             for sh in state.shipments:
-                await s.execute(
-                    update(ShipmentRow)
-                    .where(ShipmentRow.tracking_number == sh.tracking_number)
-                    .values(status=sh.status)
-                )
+                await s.execute(SET_SHIPMENT_STATUS, dict(tracking=sh.tracking_number, status=sh.status))
             if state.status in RELEASED_STATUSES:
                 await s.execute(update(ReturnClaim).where(ReturnClaim.return_id == state.id).values(released=True))
