@@ -24,7 +24,12 @@ from workflows.return_workflow import ReturnWorkflow
 WORKFLOWS = [ReturnWorkflow, ExchangeWorkflow]
 
 # Measured with bench/ (see bench/README.md); the SDK's defaults otherwise.
-TUNING: dict[str, Any] = {}
+TUNING: dict[str, Any] = {
+    # A cached return holds about 370 KB (its sandbox, module copy and state). Open returns wait days between
+    # events, so the cache need only hold the returns in flight at once; the SDK's 1,000 kept ~370 MB resident
+    # for returns that would each have replayed in a few ms at their next scan.
+    "max_cached_workflows": 250,
+}
 
 
 def activities(settings: Settings) -> list[object]:

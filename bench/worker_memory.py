@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -88,7 +90,11 @@ async def hold(st: Stack, n: int, args: argparse.Namespace) -> tuple[int, int, f
 
     await asyncio.gather(*(touch(r) for r in rids))
     await idle(proc)
-    return empty, proc.memory_info().rss, took
+    rss = proc.memory_info().rss
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        proc.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(5)
+    return empty, rss, took
 
 
 async def memory_bench(st: Stack, args: argparse.Namespace) -> None:

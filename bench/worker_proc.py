@@ -1,6 +1,8 @@
 """The worker process the benchmarks start: worker.build_worker with the bench's workflows added.
 
-Settings come from REVERSO_* like `reverso worker`; BENCH_TUNING (JSON) overrides worker.TUNING.
+Settings come from REVERSO_* like `reverso worker`; BENCH_TUNING (JSON) overrides worker.TUNING. With
+BENCH_TRACEMALLOC=PREFIX, Python allocations are traced and SIGUSR1 writes a snapshot to PREFIX-<pid>-<n>.snap
+(compare two with bench/memory_diff.py).
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import tracemalloc
 from datetime import timedelta
+from itertools import count
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -20,7 +25,19 @@ from worker import build_worker, connect
 DURATIONS = ("graceful_shutdown_timeout", "sticky_queue_schedule_to_start_timeout")
 
 
+def trace_allocations(prefix: str) -> None:
+    tracemalloc.start(12)
+    taken = count(1)
+
+    def snapshot() -> None:
+        tracemalloc.take_snapshot().dump(f"{prefix}-{os.getpid()}-{next(taken)}.snap")
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, snapshot)
+
+
 async def main() -> None:
+    if prefix := os.environ.get("BENCH_TRACEMALLOC"):
+        trace_allocations(prefix)
     settings = Settings()
     tuning = json.loads(os.environ.get("BENCH_TUNING") or "{}")
     tuning = {k: timedelta(seconds=v) if k in DURATIONS else v for k, v in tuning.items()}
