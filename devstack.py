@@ -249,11 +249,11 @@ class Stack:
         self.migrate(db_url)
         peers = {"temporal_address": f"127.0.0.1:{s.temporal_port}", "stripe_api_base": f"http://127.0.0.1:{s.stripe_port}",
                  "temporal_ui_url": f"http://127.0.0.1:{s.temporal_ui_port}", "smtp_host": "127.0.0.1",
-                 "smtp_port": s.smtp_port}  # fmt: skip
+                 "smtp_port": s.smtp_port,
+                 "public_url": s.public_url if "public_url" in s.model_fields_set else self.api_url}  # fmt: skip
         (self.state / "dev.json").write_text(json.dumps(peers, indent=2) + "\n")  # for commands run beside us
-        public_url = s.public_url if "public_url" in s.model_fields_set else self.api_url
         env = {**os.environ, "PYTHONUNBUFFERED": "1"} | {f"REVERSO_{k.upper()}": str(v) for k, v in {
-            **peers, "database_url": db_url, "state_dir": self.state, "public_url": public_url,
+            **peers, "database_url": db_url, "state_dir": self.state,
             "api_host": s.api_host, "api_port": s.api_port, "carrier_webhook_secret": secret}.items()}  # fmt: skip
         worker = self.child("worker", [py, "-m", "cli", "worker"], env)
         api = self.child("api", [py, "-m", "cli", "api"], env)
