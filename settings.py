@@ -118,7 +118,9 @@ class Settings(BaseSettings):
         if dev.exists():
             for key, value in json.loads(dev.read_text()).items():
                 if key in type(self).model_fields and key not in self.model_fields_set:
-                    setattr(self, key, value)
+                    # Not setattr: that would count the value as set by the user, and a `reverso dev` started
+                    # after one that crashed would take the old one's public URL as its own.
+                    self.__dict__[key] = value
         return self
 
     def resolved_database_url(self) -> str:
