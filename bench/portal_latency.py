@@ -25,11 +25,10 @@ from domain.models import Order
 from tests.support import services
 
 Samples = dict[str, list[float]]
+Filed = list[tuple[str, dict[str, str]]]  # (return id, the shopper's auth header) of each return filed
 
 
-async def read_only(
-    http: httpx.AsyncClient, filed: list[tuple[str, dict[str, str]]], reads: int, out: list[float]
-) -> None:
+async def read_only(http: httpx.AsyncClient, filed: Filed, reads: int, out: list[float]) -> None:
     for rid, auth in filed:
         for _ in range(reads):
             t = time.perf_counter()
@@ -38,9 +37,7 @@ async def read_only(
             assert r.status_code == 200, r.text
 
 
-async def shopper(
-    http: httpx.AsyncClient, orders: list[Order], reads: int, samples: Samples, filed: list | None = None
-) -> None:
+async def shopper(http: httpx.AsyncClient, orders: list[Order], reads: int, samples: Samples, filed: Filed) -> None:
     for order in orders:
         r = await http.post("/api/v1/portal/session", json={"order_number": order.number, "email": order.email})
         r.raise_for_status()
@@ -52,8 +49,7 @@ async def shopper(
         samples["submit"].append(time.perf_counter() - t)
         assert r.status_code == 201, r.text
         rid = r.json()["id"]
-        if filed is not None:
-            filed.append((rid, auth))
+        filed.append((rid, auth))
         t = time.perf_counter()
         r = await http.post("/bench/bare-returns", json=body)
         samples["bare"].append(time.perf_counter() - t)
@@ -83,12 +79,12 @@ async def bench(args: argparse.Namespace) -> None:
                                          trust_env=False) as http:  # fmt: skip
                 warm: Samples = {"submit": [], "bare": [], "status": []}
                 try:
-                    await asyncio.gather(*(shopper(http, [orders[i]], 1, warm) for i in range(args.shoppers)))
+                    await asyncio.gather(*(shopper(http, [orders[i]], 1, warm, []) for i in range(args.shoppers)))
                 except AssertionError:
                     print((st.tmp / "api.log").read_text()[-4000:])  # the API's own account of the failure
                     raise
                 samples: Samples = {"submit": [], "bare": [], "status": []}
-                filed: list[tuple[str, dict[str, str]]] = []
+                filed: Filed = []
                 rest = orders[args.shoppers :]
                 cpu = cpu_seconds(st)
                 started = time.perf_counter()

@@ -64,9 +64,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def reverso(stack: DevStack, *args: str) -> str:
+def reverso(stack: DevStack, *args: str, env: dict[str, str] | None = None) -> str:
     """Run a `reverso` command beside the stack; its stdout."""
-    done = subprocess.run([sys.executable, "-m", "cli", *args], env=stack.env, cwd=services.ROOT,
+    done = subprocess.run([sys.executable, "-m", "cli", *args], env=env or stack.env, cwd=services.ROOT,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, f"reverso {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
@@ -75,10 +75,7 @@ def reverso(stack: DevStack, *args: str) -> str:
 def beside(stack: DevStack, *args: str) -> str:
     """A `reverso` command as a user runs it in a second terminal: only the state directory set."""
     env = {k: v for k, v in stack.env.items() if not k.startswith("REVERSO_")}
-    done = subprocess.run([sys.executable, "-m", "cli", *args, "--state-dir", str(stack.state_dir)], env=env,
-                          cwd=services.ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, f"reverso {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    return reverso(stack, *args, "--state-dir", str(stack.state_dir), env=env)
 
 
 def staff_token(stack: DevStack, role: str) -> str:
