@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -19,29 +19,11 @@ HEADERS = {
 DOCS = ("/docs",)
 
 
-class SecurityHeaders:
-    """Plain ASGI rather than @app.middleware("http"), whose per-request task group and streams cost more
-    than the headers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with_csp = not scope["path"].startswith(DOCS)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.update(HEADERS)
-                if with_csp:
-                    headers["Content-Security-Policy"] = CSP
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def install(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(HEADERS)
+        if not request.url.path.startswith(DOCS):
+            response.headers["Content-Security-Policy"] = CSP
+        return response
