@@ -6,6 +6,7 @@ Plain context managers; tests/conftest.py wraps them in fixtures.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -33,10 +34,40 @@ ROOT = Path(__file__).resolve().parents[2]
 _EXCEPTION_LINE = re.compile(r"^(?:[a-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Exit|Timeout)\b[^\n]*", re.MULTILINE)
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed_out: set[int] = set()
+_ports = random.Random(os.getpid())
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, never the same twice in one process.
+
+    A port from bind(0) is ephemeral: between our check and the server's own bind, any outgoing
+    connection (the worker dialling Temporal, psycopg, ...) may be given it, and the server then
+    fails with "address already in use" (seen in CI). Ports below the range are never handed to
+    outgoing connections.
+    """
+    low = 10000 if _EPHEMERAL_LOW > 12000 else 1024
+    high = _EPHEMERAL_LOW if _EPHEMERAL_LOW > low + 1000 else 65535
+    for _ in range(1000):
+        port = _ports.randrange(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {low}-{high}")
 
 
 def _env(**extra: str) -> dict[str, str]:
