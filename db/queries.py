@@ -15,10 +15,12 @@ async def get_order(s: AsyncSession, number: str) -> Order | None:
     return Order.model_validate(row.data) if row else None
 
 
-async def claimed_quantities(s: AsyncSession, order_number: str) -> dict[str, int]:
+async def claimed_quantities(s: AsyncSession, order_number: str, excluding: str = "") -> dict[str, int]:
+    """Units per line held by open or completed returns of the order, but for the return `excluding`."""
     rows = await s.execute(
         select(ReturnClaim.line_id, func.sum(ReturnClaim.quantity))
         .where(ReturnClaim.order_number == order_number, ReturnClaim.released.is_(False))
+        .where(ReturnClaim.return_id != excluding)
         .group_by(ReturnClaim.line_id)
     )
     return {line_id: int(total) for line_id, total in rows}

@@ -61,6 +61,7 @@ TRACKING_BEFORE = {
 ORDER_KEY = SearchAttributeKey.for_keyword("OrderNumber")
 # How long a started return waits for its first submit; update-with-start delivers it at once when all goes well.
 SUBMIT_WAIT = timedelta(hours=1)
+ALREADY_SUBMITTED = "this return was already submitted"
 
 
 class SubmitAnswer(ReturnState):
@@ -136,7 +137,7 @@ class ReturnWorkflow(LogisticsMixin):
     @submit.validator
     def _validate_submit(self, req: SubmitRequest) -> None:
         if self.claim is not None or self.invalid:
-            raise ValueError("this return was already submitted")
+            raise ValueError(ALREADY_SUBMITTED)
 
     @workflow.update
     async def approve(self, by: str) -> ReturnState:

@@ -6,6 +6,8 @@ domain.policy, and create_return / get_label / cancel_return from api.routers.re
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, secure
 from api.routers.logistics import reissue_label
 from api.routers.returns import cancel_return, create_return
+from api.submit_keys import KEY_PATTERN, REUSED
 from api.views import return_view
 from db.models import InventoryItem, ReturnRow, ShipmentRow
 from db.policy_store import current_policy, returner_history
@@ -116,8 +119,10 @@ async def order_context(db: DbSession, order: Order, settings: AppSettings) -> d
     returns = await db.scalars(
         select(ReturnRow).where(ReturnRow.order_number == order.number).order_by(ReturnRow.created_at.desc())
     )
+    # A new key per rendered form: sending it twice (a double click, a reload) files one return.
     return {"order": order, "lines": lines, "reasons": policy.reasons, "resolutions": RESOLUTIONS,
-            "window_days": policy.window_days, "returns": list(returns), "max_parcels": MAX_PARCELS}  # fmt: skip
+            "window_days": policy.window_days, "returns": list(returns), "max_parcels": MAX_PARCELS,
+            "submission": secrets.token_urlsafe(16)}  # fmt: skip
 
 
 def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnLineRequest], dict[str, str]]:
@@ -183,7 +188,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
         return to_find()
     lang = choose_lang(request)
     chosen, errors = chosen_lines(form, order)
-    shown = {k: v[0] for k, v in form.items() if k != "csrf"}
+    shown = {k: v[0] for k, v in form.items() if k not in ("csrf", "submission")}
+    key = first(form, "submission")
     message = None
     if not chosen and not errors:
         message = translator(lang)("order.none_chosen")
@@ -194,7 +200,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
         try:
             policy = (await current_policy(db, settings.policy)).policy
             asked = ReturnRequest(order_number=order.number, lines=chosen, parcels=parcels)
-            created = await create_return(asked, who, db, temporal, settings, policy)
+            created = await create_return(asked, who, db, temporal, settings, policy,
+                                          key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
         except HTTPException as e:
             if e.status_code != 422:
@@ -202,6 +209,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             detail = e.detail if isinstance(e.detail, dict) else {"message": str(e.detail), "lines": []}
             errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
             message = None if errors else policy_text(str(detail.get("message", "")), lang)
+            if e.detail == REUSED:
+                message = translator(lang)("order.resent")
     ctx = await order_context(db, order, settings)
     return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
                                                  "message": message}, status_code=422)  # fmt: skip

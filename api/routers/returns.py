@@ -6,10 +6,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import Shopper, Staff
 from api.deps import (
@@ -27,6 +33,7 @@ from api.errors import errors
 from api.exchange_quotes import unknown_exchange_skus
 from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
+from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, submit_update_id
 from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow
@@ -34,7 +41,7 @@ from db.queries import claimed_quantities, get_order, list_returns
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import FINAL_STATUSES, Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
 from domain.policy import decide
-from workflows.return_workflow import ORDER_KEY, STATUS_KEY, ReturnWorkflow
+from workflows.return_workflow import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, ReturnWorkflow, SubmitAnswer
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
 NOT_FOUND = "return not found"
@@ -72,41 +79,63 @@ async def create_return(
     temporal: TemporalClient,
     settings: AppSettings,
     policy: CurrentPolicy,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=KEY_PATTERN, description=KEY_HELP)] = None,
 ) -> CreatedReturn:
     if body.order_number != who.order_number:
         raise HTTPException(404, "order_number: no such order for this session")
     order = await get_order(db, body.order_number)
     if order is None:
         raise HTTPException(404, "order_number: no such order for this session")
-    # A quick answer for what is plainly ineligible; the workflow decides again under a lock.
-    early = decide(order, body.lines, await claimed_quantities(db, order.number), datetime.now(UTC), policy)
+    rid = keyed_return_id(order.number, key) if key else new_return_id()
+    # A quick answer for what is plainly ineligible; the workflow decides again under a lock. A retried keyed
+    # submit must not be refused for the units its own first attempt claimed.
+    claimed = await claimed_quantities(db, order.number, excluding=rid)
+    early = decide(order, body.lines, claimed, datetime.now(UTC), policy)
     if early.ineligible:
         raise HTTPException(422, {"message": "; ".join(early.reasons),
                                   "lines": [x.model_dump() for x in early.ineligible]})  # fmt: skip
     if unknown := await unknown_exchange_skus(db, body.lines):
         raise HTTPException(422, "; ".join(unknown))
-    rid = new_return_id()
     start = WithStartWorkflowOperation(
         ReturnWorkflow.run,
         ReturnInput(return_id=rid, order_number=order.number),
         id=rid,
         task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        # Keyed: a retry joins the running return, and a finished one is never started again under its id.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if key else WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE if key else WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(ORDER_KEY, order.number), SearchAttributePair(STATUS_KEY, "pending_approval")]
         ),
     )
-    answer = await call(
-        temporal.execute_update_with_start_workflow(
-            ReturnWorkflow.submit,
-            SubmitRequest(lines=body.lines, parcels=body.parcels),
-            start_workflow_operation=start,
-        ),
-        db,
-    )
+    update_id = submit_update_id(body) if key else None
+    submit = SubmitRequest(lines=body.lines, parcels=body.parcels)
+    try:
+        answer = await call(temporal.execute_update_with_start_workflow(
+            ReturnWorkflow.submit, submit, start_workflow_operation=start, id=update_id), db)  # fmt: skip
+    except HTTPException as e:
+        if key and e.detail == ALREADY_SUBMITTED:
+            raise HTTPException(422, REUSED) from e
+        raise
+    except WorkflowAlreadyStartedError:  # keyed, and the return it filed has finished since: answer as then
+        assert update_id is not None
+        answer = await _first_answer(temporal, rid, update_id)
     view = return_view(answer)
     return CreatedReturn(**view.model_dump(), decision=DecisionView(approved=answer.decision.approved,
                                                                     reasons=answer.decision.reasons))  # fmt: skip
+
+
+async def _first_answer(temporal: Client, rid: str, update_id: str) -> SubmitAnswer:
+    """The outcome (answer or refusal) of the submit a finished keyed return was filed with.
+
+    None by that id: the key was used with another body, or its return never got its submit."""
+    handle = temporal.get_workflow_handle(rid).get_update_handle_for(ReturnWorkflow.submit, update_id)
+    try:
+        return await call(handle.result())
+    except HTTPException as e:
+        if e.status_code == 404:
+            raise HTTPException(422, REUSED) from e
+        raise
 
 
 class ReturnPage(BaseModel):
