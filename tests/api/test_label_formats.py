@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pypdfium2 as pdfium
-import zxingcpp
 from sqlalchemy import select, update
 
 from db.engine import get_sessionmaker
@@ -11,12 +10,13 @@ from db.models import ShipmentRow
 from labels import LabelData, render_label
 from tests.api.api_helpers import inbound_tracking
 from tests.labels.test_zpl import fields
+from tests.support.scanning import page_codes
 
 
 def scanned(pdf: bytes) -> tuple[tuple[int, int], set[tuple[str, str]], str]:
     page = pdfium.PdfDocument(pdf)[0]
     size = tuple(round(v) for v in page.get_size())
-    codes = {(b.format.name, b.text) for b in zxingcpp.read_barcodes(page.render(scale=3).to_pil())}
+    codes = {(b.format.name, b.text) for b in page_codes(page)}
     return size, codes, page.get_textpage().get_text_range()  # type: ignore[return-value]
 
 

@@ -25,11 +25,11 @@ import psycopg
 import pypdfium2 as pdfium
 import pytest
 import stripe
-import zxingcpp
 from standardwebhooks.webhooks import Webhook
 from temporalio.client import Client
 
 from tests.support import services
+from tests.support.scanning import page_codes
 from tests.support.services import DevStack
 
 T = TypeVar("T")
@@ -137,7 +137,7 @@ def wait_status(c: httpx.Client, stack: DevStack, rid: str, headers: dict[str, s
 def barcodes(pdf: bytes) -> list[str]:
     doc = pdfium.PdfDocument(pdf)
     try:
-        return [b.text for page in doc for b in zxingcpp.read_barcodes(page.render(scale=3).to_pil())]
+        return [b.text for page in doc for b in page_codes(page)]
     finally:
         doc.close()
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
-import zxingcpp
 
 from tests.support import services
+from tests.support.scanning import page_codes
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -32,5 +32,5 @@ def test_readme_walkthrough_takes_a_return_to_its_refund():
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.strip().splitlines()[-2:] == ["completed", "2500"], done.stdout
         page = pdfium.PdfDocument((tmp / "label.pdf").read_bytes())[0]
-        codes = [b.text for b in zxingcpp.read_barcodes(page.render(scale=3).to_pil())]
+        codes = [b.text for b in page_codes(page)]
         assert sorted(c[:2] for c in codes) == ["LC", "R-"]  # the tracking number's Code128 and the RMA's QR

@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 
 from labels.pdf import LabelData, render_return_label
+from tests.support.scanning import page_codes
 
 
 def label(**changes: object) -> LabelData:
@@ -36,8 +37,7 @@ def page_text(pdf: bytes) -> str:
 
 
 def barcodes(pdf: bytes) -> set[tuple[zxingcpp.BarcodeFormat, str]]:
-    image = open_page(pdf).render(scale=3).to_pil()
-    return {(b.format, b.text) for b in zxingcpp.read_barcodes(image)}
+    return {(b.format, b.text) for b in page_codes(open_page(pdf))}
 
 
 @pytest.mark.parametrize("page", ["4x6", "a4"])
