@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -49,6 +50,19 @@ async def test_crash_after_stripe_paid_but_before_the_ledger_knew_is_not_paid_ag
     paid = stripe.Refund.create(payment_intent=inp.payment_reference, amount=inp.amount,
                                 metadata={"reverso_key": inp.key})  # fmt: skip
     result = await ActivityEnvironment().run(Payments(settings).refund, inp)
+    assert result.provider_refund_id == paid.id
+    assert len(stripe.Refund.list(payment_intent=inp.payment_reference).data) == 1
+
+
+async def test_a_retry_after_a_crash_that_lost_the_ledger_row_is_not_paid_again(settings, shop):
+    order = await shop.order()
+    inp = refund_input(order, "R-CRASH2")
+    # The crash rolled our row back with its transaction; Stripe kept the refund. Only the attempt number tells.
+    paid = stripe.Refund.create(payment_intent=inp.payment_reference, amount=inp.amount,
+                                metadata={"reverso_key": inp.key})  # fmt: skip
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=2)
+    result = await env.run(Payments(settings).refund, inp)
     assert result.provider_refund_id == paid.id
     assert len(stripe.Refund.list(payment_intent=inp.payment_reference).data) == 1
 
