@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,9 +28,19 @@ from api.routers import (
 from settings import Settings, get_settings
 
 
+@asynccontextmanager
+async def _long_lived_objects_frozen(app: FastAPI) -> AsyncIterator[None]:
+    # The ~190,000 objects of the imported libraries and the app live as long as the process; a full
+    # collection walked them all, a 50 ms pause for every request in flight (the portal's status read tail).
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_long_lived_objects_frozen,
         title="Reverso",
         version="1",
         description="Returns and exchanges orchestrator. Amounts are integers in minor units with a currency.",
