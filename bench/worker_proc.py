@@ -20,7 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from bench.bare import BareWorkflow, noop
 from bench.variants import LocalProjectionWorkflow
 from settings import Settings
-from worker import build_worker, connect
+from worker import build_worker, connect, use_blocking_io_threads
 
 DURATIONS = ("graceful_shutdown_timeout", "sticky_queue_schedule_to_start_timeout")
 
@@ -44,6 +44,7 @@ async def main() -> None:
     if passthrough := tuning.pop("passthrough", None):  # modules the sandbox need not import again per run
         restrictions = SandboxRestrictions.default.with_passthrough_modules(*passthrough)
         tuning["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
+    use_blocking_io_threads()
     client = await connect(settings)
     worker = build_worker(client, settings, [BareWorkflow, LocalProjectionWorkflow], [noop], **tuning)
     async with worker:
