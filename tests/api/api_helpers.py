@@ -35,6 +35,16 @@ class Tokens:
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
+async def portal_order_page(client: httpx.AsyncClient, order) -> httpx.Response:
+    """Sign in to the portal's pages as the order's shopper (a fresh cookie jar) and open the order page."""
+    client.cookies.clear()
+    await client.get("/portal")
+    signed_in = await client.post("/portal", data={"order_number": order.number, "email": order.email,
+                                                   "csrf": client.cookies.get("portal_csrf")})  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text
+    return await client.get("/portal/order")
+
+
 def line(quantity: int = 1, resolution: str = "refund", reason: str = "too_small", line_id: str = "L1") -> dict:
     return {"line_id": line_id, "quantity": quantity, "reason": reason, "resolution": resolution}
 

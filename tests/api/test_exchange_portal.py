@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from tests.api.api_helpers import portal_order_page
+
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
@@ -21,12 +23,7 @@ async def test_portal_offers_other_products_and_previews_the_difference(client, 
     await shop.inventory(hoodie, available=2, unit_price=4000)
     await shop.inventory(cap, available=1, unit_price=1800)
     order = await shop.order(unit_price=2500)
-    client.cookies.clear()
-    await client.get("/portal")
-    page = await client.post("/portal", data={"order_number": order.number, "email": order.email,
-                                              "csrf": client.cookies.get("portal_csrf")})  # fmt: skip
-    assert page.status_code == 303
-    page = await client.get("/portal/order")
+    page = await portal_order_page(client, order)
     assert re.search(rf'<option value="{hoodie}"[^>]*>[^<]*40\.00 EUR', page.text), "other products are offered"
     assert 'name="l0-difference" value="store_credit"' in page.text
     form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "1", "l0-reason": "too_small",

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.api.api_helpers import line
+from tests.api.api_helpers import line, portal_order_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -108,12 +108,7 @@ async def test_a_malformed_key_is_refused_naming_the_header(client, shop, tokens
 
 async def test_the_portal_form_sent_twice_files_one_return(client, shop, tokens):
     order = await shop.order(quantity=2)
-    client.cookies.clear()
-    await client.get("/portal")
-    page = await client.post("/portal", data={"order_number": order.number, "email": order.email,
-                                              "csrf": client.cookies.get("portal_csrf")})  # fmt: skip
-    assert page.status_code == 303
-    page = await client.get("/portal/order")
+    page = await portal_order_page(client, order)
     submission = re.search(r'name="submission" value="([^"]+)"', page.text)
     assert submission, "the return form carries its own key"
     form = {"csrf": client.cookies.get("portal_csrf"), "submission": submission[1], "l0-qty": "1",
