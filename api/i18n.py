@@ -564,6 +564,9 @@ _PT_PATTERNS.extend([
      r"prazo de devolução de \1 dias (categoria \2), aberto até \3"),
     (re.compile(r"^return window of (\d+) days open until (\S+)$"), r"prazo de devolução de \1 dias, aberto até \2"),
     (re.compile(r"^tagged (.+): this item cannot be returned$"), r"marcado \1: este artigo não pode ser devolvido"),
+    (re.compile(r"^a person will review this return before it goes ahead$"),
+     "uma pessoa vai analisar esta devolução antes de avançar"),
+    # Returns decided before screening reasons became staff-only review notes still show these.
     (re.compile(r"^e-mail (\S+) is on the block list: a person will review it$"),
      r"o e-mail \1 está na lista de bloqueio: uma pessoa vai analisá-la"),
     (re.compile(r"^(\d+) returns in the last (\d+) days, more than the (\d+) allowed: a person will review it$"),

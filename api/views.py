@@ -70,6 +70,8 @@ class ReturnView(BaseModel):
     amounts: Amounts
     timeline: list[TimelineView]
     decision_reasons: list[str]
+    # Why the shop's screening (block list, serial returner) holds it; filled for staff only, [] for shoppers.
+    review_notes: list[str] = []
     store_credit_code: str | None
     created_at: datetime
     updated_at: datetime
@@ -91,7 +93,10 @@ class CreatedReturn(ReturnView):
     decision: DecisionView
 
 
-def return_view(state: ReturnState | dict[str, Any], workflow_url: str | None = None) -> ReturnView:
+def return_view(
+    state: ReturnState | dict[str, Any], workflow_url: str | None = None, staff: bool = False
+) -> ReturnView:
+    """The API's view of a return; `staff` adds what only staff may read (the review notes)."""
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
     lines = []
     for line in st.lines:
@@ -113,7 +118,8 @@ def return_view(state: ReturnState | dict[str, Any], workflow_url: str | None = 
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
         timeline=[TimelineView(at=t.at, status=t.status, message=t.message) for t in st.timeline],
-        decision_reasons=st.decision_reasons, store_credit_code=st.store_credit_code,
+        decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
+        store_credit_code=st.store_credit_code,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
         policy_version=st.policy_version, attention=st.attention, attention_reason=st.attention_reason,
     )  # fmt: skip

@@ -164,6 +164,7 @@ class Decision(BaseModel):
     store_credit_total: int = 0
     fees_total: int = 0
     keep_it: bool = False  # refund without return: no label, no inspection
+    review_notes: list[str] = []  # why the shop's screening holds it (block list, serial returner): staff only
 
     @property
     def ineligible(self) -> list[LineDecision]:
@@ -243,6 +244,7 @@ class ReturnState(BaseModel):
     shipments: list[Shipment] = []
     timeline: list[TimelineEntry] = []
     decision_reasons: list[str] = []
+    review_notes: list[str] = []  # Decision.review_notes: staff only, never in a shopper's view or e-mail
     refund_total: int = 0
     store_credit_total: int = 0
     fees_total: int = 0

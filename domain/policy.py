@@ -142,7 +142,7 @@ def decide(
     defaults = all(x.reasons[0].startswith("return window of ") and " (" not in x.reasons[0] for x in lines)
     window = f"the {policy.window_days}-day return window" if defaults else "its return window"
     reasons = [f"every line is within {window} and returnable"]
-    screened, review = approval_reasons(order, value_total, policy, history)
+    screened, review, notes = approval_reasons(order, value_total, policy, history)
     reasons += screened
     keep = not review and keep_it(lines, value_total, policy)
     _explain(lines, price_lines(lines, policy, order.currency, keep_it=keep))
@@ -151,7 +151,7 @@ def decide(
         reasons.append(f"value is below the keep-it limit of {limit}: keep the items, no need to send them back")
     status = cast(Status, "pending_approval" if review else "awaiting_shipment")
     return Decision(approved=not review, status=status, reasons=reasons, currency=order.currency, lines=lines,
-                    value_total=value_total, keep_it=keep, **_totals(lines))  # fmt: skip
+                    value_total=value_total, keep_it=keep, review_notes=notes, **_totals(lines))  # fmt: skip
 
 
 def _explain(lines: list[LineDecision], fees: dict[str, list[str]]) -> None:

@@ -12,32 +12,39 @@ if TYPE_CHECKING:
     from domain.policy import PolicySettings, ReturnerHistory
 
 
+# What the shopper reads when the shop's own screening (block list, serial returner) holds a return: those
+# rules' reasons are for staff only (Decision.review_notes), since telling a shopper they are on a block list
+# or counted as a serial returner helps nobody and invites gaming the limits.
+REVIEW_FOR_SCREENING = "a person will review this return before it goes ahead"
+
+
 def approval_reasons(
     order: Order, value_total: int, policy: PolicySettings, history: ReturnerHistory | None
-) -> tuple[list[str], bool]:
-    """(the reasons, whether a person must review it); every rule says why, passed or not."""
+) -> tuple[list[str], bool, list[str]]:
+    """(the shopper's reasons, whether a person must review it, the staff's review notes); every rule says
+    why, passed or not."""
     limit = format_amount(policy.auto_approve_limit, order.currency)
     shown = format_amount(value_total, order.currency)
     if value_total <= policy.auto_approve_limit:
         reasons, review = [f"value {shown} is within the auto-approve limit of {limit}"], False
     else:
         reasons, review = [f"value {shown} is above the auto-approve limit of {limit}: a person will review it"], True
+    notes: list[str] = []
     if order.email.lower() in policy.blocked_emails:
-        reasons.append(f"e-mail {order.email} is on the block list: a person will review it")
-        review = True
+        notes.append(f"e-mail {order.email} is on the block list: a person will review it")
     if history is not None:
         days = policy.serial_window_days
         count = history.returns + 1
         if policy.serial_max_returns is not None and count > policy.serial_max_returns:
-            reasons.append(f"{count} returns in the last {days} days, more than the {policy.serial_max_returns} "
-                           "allowed: a person will review it")  # fmt: skip
-            review = True
+            notes.append(f"{count} returns in the last {days} days, more than the {policy.serial_max_returns} "
+                         "allowed: a person will review it")  # fmt: skip
         worth = history.value + value_total
         if policy.serial_max_value is not None and worth > policy.serial_max_value:
-            reasons.append(f"returns worth {format_amount(worth, order.currency)} in the last {days} days, more than "
-                           f"{format_amount(policy.serial_max_value, order.currency)}: a person will review it")  # fmt: skip
-            review = True
-    return reasons, review
+            notes.append(f"returns worth {format_amount(worth, order.currency)} in the last {days} days, more than "
+                         f"{format_amount(policy.serial_max_value, order.currency)}: a person will review it")  # fmt: skip
+    if notes:
+        reasons.append(REVIEW_FOR_SCREENING)
+    return reasons, review or bool(notes), notes
 
 
 def keep_it(lines: list[LineDecision], value_total: int, policy: PolicySettings) -> bool:

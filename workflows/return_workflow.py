@@ -121,7 +121,7 @@ class ReturnWorkflow(LogisticsMixin):
         self.state = ReturnState(
             id=info.workflow_id, order_number=order.number, email=order.email, currency=order.currency,
             status=decision.status, lines=[ReturnLineState(decision=x) for x in decision.lines],
-            decision_reasons=decision.reasons, refund_total=decision.refund_total,
+            decision_reasons=decision.reasons, review_notes=decision.review_notes, refund_total=decision.refund_total,
             store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
             policy_version=self.claim.policy_version, created_at=now, updated_at=now,
         )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.auth import Shopper
+from api.auth import Shopper, Staff
 from api.deps import DbSession, SignedIn, TemporalClient, Warehouse
 from api.errors import errors
 from api.routers.returns import _open_return
@@ -23,7 +23,9 @@ async def reissue_label(rid: str, who: SignedIn, db: DbSession, temporal: Tempor
     await _open_return(db, rid, who)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.reissue_label, by), db))
+    return return_view(
+        await call(handle.execute_update(ReturnWorkflow.reissue_label, by), db), staff=isinstance(who, Staff)
+    )
 
 
 @router.post("/{rid}/receive", response_model=ReturnView)
@@ -31,4 +33,4 @@ async def close_receiving(rid: str, who: Warehouse, db: DbSession, temporal: Tem
     """Receive a return shipped in several parcels without waiting for the rest; the missing ones are logged."""
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.close_receiving, who.name), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.close_receiving, who.name), db), staff=True)

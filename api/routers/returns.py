@@ -159,14 +159,15 @@ async def search_returns(
 ) -> ReturnPage:
     total, rows = await list_returns(db, status, q, limit, offset, attention=attention)
     nxt = offset + limit if offset + limit < total else None
-    items = [return_view(r.state, workflow_url(settings, r.id)) for r in rows]
+    items = [return_view(r.state, workflow_url(settings, r.id), staff=True) for r in rows]
     return ReturnPage(total=total, limit=limit, offset=offset, next_offset=nxt, items=items)
 
 
 @router.get("/{rid}", response_model=ReturnView)
 async def get_return(rid: str, who: SignedIn, db: DbSession, settings: AppSettings) -> ReturnView:
     row = await _visible_return(db, rid, who)
-    return return_view(row.state, workflow_url(settings, rid) if isinstance(who, Staff) else None)
+    staff = isinstance(who, Staff)
+    return return_view(row.state, workflow_url(settings, rid) if staff else None, staff=staff)
 
 
 @router.get("/{rid}/label.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
@@ -202,14 +203,14 @@ async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: Tempor
     await _open_return(db, rid, who)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by), db), staff=isinstance(who, Staff))
 
 
 @router.post("/{rid}/approve", response_model=ReturnView)
 async def approve_return(rid: str, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db), staff=True)
 
 
 class RejectIn(Strict):
@@ -220,7 +221,7 @@ class RejectIn(Strict):
 async def reject_return(rid: str, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db), staff=True)
 
 
 class InspectionIn(Strict):
@@ -234,7 +235,7 @@ async def inspect_return(
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection), db), staff=True)
 
 
 class ReviewIn(Strict):
@@ -248,4 +249,4 @@ async def review_refund(rid: str, body: ReviewIn, who: Finance, db: DbSession, t
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     review = RefundReview(**body.model_dump(), reviewed_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db))
+    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db), staff=True)

@@ -190,7 +190,7 @@ async def finance(request: Request, db: DbSession, settings: AppSettings) -> Res
     rows = await db.scalars(
         select(ReturnRow).where(ReturnRow.status == "pending_refund_review").order_by(ReturnRow.updated_at)
     )
-    queue = [{"row": row, "r": return_view(row.state), **await review_facts(row, settings, db),
+    queue = [{"row": row, "r": return_view(row.state, staff=True), **await review_facts(row, settings, db),
               "history": await history(db, row.email)} for row in rows]  # fmt: skip
     return render(request, "staff/finance.html", {"queue": queue}, who)
 
@@ -274,7 +274,7 @@ async def detail(
     if row is None:
         return not_found(request, who)
     settings = request.app.state.settings
-    r = return_view(row.state, workflow_url(settings, rid))
+    r = return_view(row.state, workflow_url(settings, rid), staff=True)
     inspectable = r.status == "received" and all(x.accepted_quantity is None for x in r.lines)
     can = {"inspect": inspectable and who.role in ("warehouse", "admin"),
            "review": r.status == "pending_refund_review" and who.role in ("finance", "admin"),
@@ -303,7 +303,7 @@ async def return_status(rid: str, request: Request, db: DbSession, seen: str = "
     row = await db.get(ReturnRow, rid)
     if row is None:
         return not_found(request, who)
-    r = return_view(row.state)
+    r = return_view(row.state, staff=True)
     page = render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
     if seen and seen != r.status:
         page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
@@ -434,7 +434,7 @@ async def exceptions(request: Request, db: DbSession, settings: AppSettings, pag
         return who
     page = max(1, min(page, 10**5))
     total, rows = await list_returns(db, None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE, attention=True)
-    items = [{"row": r, "r": return_view(r.state), "url": workflow_url(settings, r.id)} for r in rows]
+    items = [{"row": r, "r": return_view(r.state, staff=True), "url": workflow_url(settings, r.id)} for r in rows]
     return render(request, "staff/exceptions.html", {
         "items": items, "total": total, "page": page,
         "prev": f"/staff/exceptions?page={page - 1}" if page > 1 else None,
