@@ -1,4 +1,5 @@
-"""Idempotency-Key on POST /api/v1/returns: a retried submit reaches the return its first attempt filed.
+"""Return ids for POST /api/v1/returns: random, or derived from the caller's Idempotency-Key, so that a retried
+submit reaches the return its first attempt filed.
 
 An answer can be lost after the return was filed (a cut connection, a restarted engine, a shopper pressing
 "send" twice). With a key, the return id is derived from the order and the key, the workflow is started with
@@ -10,14 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 
 from domain.models import ReturnRequest
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: staff type return ids
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # visible ASCII, as an HTTP header value can carry it unencoded
 KEY_HELP = ("Any unique string (a UUID) per return the caller means to file: a retry with the same key and "
             "body answers with the return the first attempt filed instead of filing another.")  # fmt: skip
 REUSED = "Idempotency-Key: already used for another request on this order; send a new key"
+
+
+def new_return_id() -> str:
+    """A return filed without a key: R- and 10 random characters of ALPHABET."""
+    return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(10))
 
 
 def _digest(*parts: str) -> bytes:

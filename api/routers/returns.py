@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -33,7 +32,7 @@ from api.errors import errors
 from api.exchange_quotes import unknown_exchange_skus
 from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
-from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, submit_update_id
+from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, new_return_id, submit_update_id
 from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow
@@ -45,10 +44,6 @@ from workflows.return_workflow import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, 
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
 NOT_FOUND = "return not found"
-
-
-def new_return_id() -> str:
-    return "R-" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
 
 
 def workflow_url(settings: AppSettings, rid: str) -> str:
