@@ -7,6 +7,7 @@ python -m devpeers smtp --port 8025 --mail-dir .reverso/mail  # SMTP sink, one .
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import pickle
@@ -37,12 +38,19 @@ def write_atomically(path: Path, data: bytes) -> None:
 # --- Stripe ---------------------------------------------------------------------------------------
 
 
+# localstripe pickles its whole store at every object it creates: with a few thousand objects (a day of `reverso dev`,
+# a benchmark's orders) each refund cost tens of ms of CPU, growing with the store. Writes are gathered instead:
+# the store is written this long after the first change, and at shutdown.
+STRIPE_WRITE_DELAY = 0.5
+
+
 def run_stripe(port: int, state_dir: Path) -> None:
     """Serve localstripe on 127.0.0.1:port with its store pickled to <state_dir>/stripe.pickle."""
     from aiohttp import web
     from localstripe import resources
 
     path = state_dir / "stripe.pickle"
+    pending: list[asyncio.TimerHandle] = []
 
     def try_load_from_disk(self: resources.Store) -> None:
         if path.exists():
@@ -51,8 +59,23 @@ def run_stripe(port: int, state_dir: Path) -> None:
             self.clear()
             self.update(old)
 
+    def write_now() -> None:
+        pending.clear()
+        write_atomically(path, pickle.dumps(dict(resources.store), protocol=pickle.HIGHEST_PROTOCOL))
+
     def dump_to_disk(self: resources.Store) -> None:
-        write_atomically(path, pickle.dumps(dict(self), protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving yet
+            write_now()
+            return
+        if not pending:
+            pending.append(loop.call_later(STRIPE_WRITE_DELAY, write_now))
+
+    async def write_at_shutdown(app: web.Application) -> None:
+        for handle in pending:
+            handle.cancel()
+        write_now()
 
     # localstripe hard-codes /tmp/localstripe.pickle; point it at our state dir instead.
     resources.Store.try_load_from_disk = try_load_from_disk
@@ -61,6 +84,7 @@ def run_stripe(port: int, state_dir: Path) -> None:
 
     state_dir.mkdir(parents=True, exist_ok=True)
     resources.store.try_load_from_disk()
+    app.on_cleanup.append(write_at_shutdown)
     log.info("localstripe on http://127.0.0.1:%d, %d objects from %s", port, len(resources.store), path)
     web.run_app(app, host="127.0.0.1", port=port, print=None)  # access log: one line per request
 

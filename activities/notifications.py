@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from datetime import UTC, datetime
+import socket
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio import activity
@@ -34,33 +36,64 @@ def render(kind: str, context: dict[str, object]) -> tuple[str, str]:
     return first.removeprefix("Subject:").strip(), body.lstrip("\n")
 
 
+SENT_EMAILS, SHIPMENTS = (cast(Table, m.__table__) for m in (SentEmail, ShipmentRow))
+# Built once with their values bound at execution (an e-mail activity runs several times for every return).
+# The row's columns (key, return_id, kind, recipient, subject) are bound at execution.
+CLAIM_EMAIL = insert(SENT_EMAILS).on_conflict_do_nothing().returning(SENT_EMAILS.c.key)
+LOCK_EMAIL = select(SENT_EMAILS.c.sent_at).where(SENT_EMAILS.c.key == bindparam("email")).with_for_update()
+MARK_SENT = update(SENT_EMAILS).where(SENT_EMAILS.c.key == bindparam("email")).values(sent_at=func.clock_timestamp())
+# After a failed commit the claim is gone with it: the row is written anew, already sent.
+RECORD_SENT = (
+    insert(SENT_EMAILS)
+    .values(sent_at=func.clock_timestamp())
+    .on_conflict_do_update(index_elements=[SENT_EMAILS.c.key], set_={"sent_at": func.clock_timestamp()})
+)
+LABEL_PDF = select(SHIPMENTS.c.label_pdf).where(SHIPMENTS.c.tracking_number == bindparam("tracking"))
+
+
+@cache
+def ehlo_name() -> str:
+    # smtplib asks the resolver for this machine's name at every connection unless told; it does not change.
+    return socket.getfqdn()
+
+
 class Notifications(ActivityBase):
     @activity.defn(name="send_email")
     async def send(self, inp: EmailInput) -> None:
-        """Once per return and kind: the row is claimed first and marked sent after the relay accepts."""
+        """Once per return and kind: one transaction claims the row, sends, and marks it sent; its row lock makes
+        overlapping attempts (one timed out under load but still running beside its retry) take turns, and the
+        second finds the message sent. A crash before the commit rolls the claim back with it."""
         key = f"{inp.return_id}:{inp.kind}" + (f":{inp.dedupe}" if inp.dedupe else "")
         context = {"return_id": inp.return_id, "shop_name": self.settings.shop_name,
                    "status_url": f"{self.settings.public_url}/portal/returns/{inp.return_id}", **inp.context}  # fmt: skip
         subject, body = render(inp.kind, context)
-        async with self.sessions.begin() as s:
-            await s.execute(
-                insert(SentEmail)
-                .values(key=key, return_id=inp.return_id, kind=inp.kind, recipient=inp.to, subject=subject)
-                .on_conflict_do_nothing()
-            )
-            row = await s.scalar(select(SentEmail).where(SentEmail.key == key))
-            if row is not None and row.sent_at is not None:
-                return
-            label = None
-            if inp.attach_label:
-                label = await s.scalar(
-                    select(ShipmentRow.label_pdf).where(ShipmentRow.tracking_number == inp.attach_label)
-                )
-            more = []
-            for tracking in inp.attach_labels:
-                pdf = await s.scalar(select(ShipmentRow.label_pdf).where(ShipmentRow.tracking_number == tracking))
-                if pdf:
-                    more.append((tracking, pdf))
+        row = dict(key=key, return_id=inp.return_id, kind=inp.kind, recipient=inp.to, subject=subject)
+        delivered = False
+        try:
+            async with self.engine.begin() as conn:
+                claimed = await conn.scalar(CLAIM_EMAIL, row)
+                if claimed is None and await conn.scalar(LOCK_EMAIL, dict(email=key)) is not None:
+                    return
+                # The single label of a return keeps the file name it always had; several get their tracking numbers.
+                wanted = [(inp.return_id, inp.attach_label)] if inp.attach_label else []
+                wanted += [(f"{inp.return_id}-{tracking}", tracking) for tracking in inp.attach_labels]
+                labels = []
+                for name, tracking in wanted:
+                    pdf = await conn.scalar(LABEL_PDF, dict(tracking=tracking))
+                    if pdf:
+                        labels.append((name, pdf))
+                msg = self._message(inp, key, subject, body, labels)
+                await asyncio.to_thread(self._deliver, msg)
+                delivered = True
+                await conn.execute(MARK_SENT, dict(email=key))
+        except (OperationalError, InterfaceError):
+            if not delivered:
+                raise
+            await self._record_sent(row)
+
+    def _message(
+        self, inp: EmailInput, key: str, subject: str, body: str, labels: list[tuple[str, bytes]]
+    ) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.settings.mail_from
         msg["To"] = inp.to
@@ -71,35 +104,17 @@ class Notifications(ActivityBase):
         msg["X-Reverso-Return"] = inp.return_id
         msg["X-Reverso-Kind"] = inp.kind
         msg.set_content(body)
-        if label:
-            msg.add_attachment(label, maintype="application", subtype="pdf",
-                               filename=f"return-label-{inp.return_id}.pdf")  # fmt: skip
-        for tracking, pdf in more:
-            msg.add_attachment(pdf, maintype="application", subtype="pdf",
-                               filename=f"return-label-{inp.return_id}-{tracking}.pdf")  # fmt: skip
-        delivered = False
-        try:
-            async with self.sessions.begin() as s:
-                # Overlapping attempts (one timed out under load but still running beside its retry) take turns
-                # on this row lock; the second finds the message sent.
-                sent = await s.scalar(select(SentEmail.sent_at).where(SentEmail.key == key).with_for_update())
-                if sent is not None:
-                    return
-                await asyncio.to_thread(self._deliver, msg)
-                delivered = True
-                await s.execute(update(SentEmail).where(SentEmail.key == key).values(sent_at=datetime.now(UTC)))
-        except (OperationalError, InterfaceError):
-            if not delivered:
-                raise
-            await self._mark_sent(key)
+        for name, pdf in labels:
+            msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"return-label-{name}.pdf")
+        return msg
 
-    async def _mark_sent(self, key: str) -> None:
+    async def _record_sent(self, row: dict[str, str]) -> None:
         """The relay has the message: record that even through a database restart of a few seconds, or the
         activity's retry would find the row unsent and mail the shopper again (the fault suite saw it)."""
         for pause in (0.2, 0.5, 1, 2, 4, 6, 0):  # about 14 s, inside the activity's 30 s
             try:
-                async with self.sessions.begin() as s:
-                    await s.execute(update(SentEmail).where(SentEmail.key == key).values(sent_at=datetime.now(UTC)))
+                async with self.engine.begin() as conn:
+                    await conn.execute(RECORD_SENT, row)
                 return
             except (OperationalError, InterfaceError):
                 if not pause:
@@ -107,5 +122,7 @@ class Notifications(ActivityBase):
                 await asyncio.sleep(pause)
 
     def _deliver(self, msg: EmailMessage) -> None:
-        with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=30) as smtp:
+        with smtplib.SMTP(
+            self.settings.smtp_host, self.settings.smtp_port, local_hostname=ehlo_name(), timeout=30
+        ) as smtp:
             smtp.send_message(msg)

@@ -77,7 +77,7 @@ class ReadModel(ActivityBase):
     async def project(self, state: ReturnState) -> None:
         """Write the workflow's state into the read model; an older version never overwrites a newer."""
         values = {k: getattr(state, k) for k in PROJECTED if k != "state"} | {"state": state.model_dump(mode="json")}
-        async with self.sessions.begin() as s:
+        async with self.engine.begin() as s:
             await s.execute(UPSERT_RETURN, values)
             if state.timeline:  # one round trip for the whole timeline: one per entry was most of a write
                 await s.execute(INSERT_TIMELINE, [dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status,

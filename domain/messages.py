@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from domain.models import Address, Decision, Order, ReturnLineRequest, Shipment
+from domain.models import Address, Decision, Order, ReturnLineRequest, ReturnState, Shipment
 from domain.policy import PolicySettings
 
 
@@ -18,6 +18,12 @@ class ReturnInput(BaseModel):
 class SubmitRequest(BaseModel):
     lines: list[ReturnLineRequest]
     parcels: int = 1  # one inbound label per parcel
+
+
+class SubmitAnswer(ReturnState):
+    """What `submit` answers: the return as filed, and the decision with a reason per line."""
+
+    decision: Decision
 
 
 class ClaimInput(BaseModel):

@@ -41,6 +41,10 @@ def test_stripe_peer_keeps_payment_intents_per_state_dir(tmp_path: Path) -> None
         assert (refund.status, refund.amount) == ("succeeded", 1000)
         with pytest.raises(stripe.InvalidRequestError):
             client(a_url).v1.payment_intents.retrieve(other_id)
+        last_id = pay(a_url, 900)  # stopped at once: the store is written at shutdown, not only a moment later
+
+    with services.localstripe(tmp_path / "a") as a_url:
+        assert client(a_url).v1.payment_intents.retrieve(last_id).amount == 900
 
 
 def message(subject: str) -> EmailMessage:

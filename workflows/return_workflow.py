@@ -10,6 +10,9 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # Not `from workflows import exchange`: in that form the sandbox ran workflows/exchange.py again for every
+    # workflow it started (a workflow class and a pydantic model built each time, ~15% of a return's worker CPU).
+    import workflows.exchange as exchanges
     from activities.carriers.local import LocalCarrier
     from activities.notifications import Notifications
     from activities.payments import Payments
@@ -28,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         LabelRequest,
         RefundInput,
         ReturnInput,
+        SubmitAnswer,
         SubmitRequest,
     )
     from domain.models import (
@@ -45,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.money import format_amount
-    from workflows import exchange as exchanges
     from workflows.exchange import ExchangeBook, ExchangeWorkflow
     from workflows.logistics import LogisticsMixin
     from workflows.options import RETRY, TIMEOUT
@@ -62,10 +65,6 @@ ORDER_KEY = SearchAttributeKey.for_keyword("OrderNumber")
 # How long a started return waits for its first submit; update-with-start delivers it at once when all goes well.
 SUBMIT_WAIT = timedelta(hours=1)
 ALREADY_SUBMITTED = "this return was already submitted"
-
-
-class SubmitAnswer(ReturnState):
-    decision: Decision
 
 
 @workflow.defn

@@ -37,10 +37,10 @@ from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow
 from db.queries import claimed_quantities, get_order, list_returns
-from domain.messages import ReturnInput, SubmitRequest
+from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
 from domain.models import FINAL_STATUSES, Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
 from domain.policy import decide
-from workflows.return_workflow import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, ReturnWorkflow, SubmitAnswer
+from workflows.return_workflow import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, ReturnWorkflow
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
 NOT_FOUND = "return not found"

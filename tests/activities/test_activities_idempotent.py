@@ -104,6 +104,16 @@ async def test_email_twice_is_sent_once(settings, mailbox):
     assert "arrived at our warehouse" in mailbox.body("R-MAIL1", "received")
 
 
+async def test_overlapping_email_attempts_send_once(settings, mailbox):
+    """A timed-out attempt still running beside its retries: they take turns on the claimed row."""
+    inp = EmailInput(return_id="R-MAIL2", kind="completed", to="b@example.com",
+                     context={"refund_total": 1500, "fees_total": 0, "store_credit_total": 0, "store_credit_code": "",
+                              "store_credit_expires": "", "exchange_tracking": "", "note": "", "currency": "EUR",
+                              "order_number": "O-1", "status": "completed", "reasons": [], "tracking_number": ""})  # fmt: skip
+    await asyncio.gather(*(ActivityEnvironment().run(Notifications(settings).send, inp) for _ in range(4)))
+    assert mailbox.kinds("R-MAIL2") == ["completed"]
+
+
 async def test_two_returns_for_the_last_unit_exactly_one_wins(settings, shop):
     order = await shop.order(quantity=1)
     env = ActivityEnvironment()
