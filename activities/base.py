@@ -17,11 +17,11 @@ class ActivityBase:
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         # Resolved lazily so a worker starts even while PostgreSQL is still coming up.
         if self._sessions is None:
-            self._sessions = get_sessionmaker(self.settings.resolved_database_url())
+            self._sessions = get_sessionmaker(self.settings.resolved_database_url(), pre_ping=False)
         return self._sessions
 
     @property
     def engine(self) -> AsyncEngine:
         """Core connections, for the statements every return runs many times: without the ORM session's
-        bookkeeping they cost a third less CPU."""
-        return get_engine(self.settings.resolved_database_url())
+        bookkeeping they cost about a sixth less CPU."""
+        return get_engine(self.settings.resolved_database_url(), pre_ping=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.dml import ReturningInsert
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -24,19 +25,31 @@ PROJECTED = ("id", "order_number", "email", "status", "currency", "refund_total"
 RETURNS, TIMELINE, SHIPMENTS = (cast(Table, m.__table__) for m in (ReturnRow, TimelineRow, ShipmentRow))
 
 
-def _upsert_return() -> Insert:
+def _upsert_return() -> ReturningInsert[tuple[int]]:
     stmt = insert(RETURNS)
     return stmt.on_conflict_do_update(
         index_elements=[ReturnRow.id],
         set_={k: stmt.excluded[k] for k in PROJECTED if k not in ("id", "created_at")},
         where=ReturnRow.version <= stmt.excluded.version,
+    ).returning(RETURNS.c.version)  # no row: a newer version is already there
+
+
+def _upsert_timeline() -> Insert:
+    # An entry is rewritten only when it differs: a write made by a workflow task that was then lost to a crash
+    # (projections are local activities) can hold an entry the replayed workflow wrote otherwise, under the same seq.
+    stmt = insert(TIMELINE)
+    changed = [TIMELINE.c[k] != stmt.excluded[k] for k in ("at", "status", "message")]
+    return stmt.on_conflict_do_update(
+        index_elements=[TIMELINE.c.return_id, TIMELINE.c.seq],
+        set_={k: stmt.excluded[k] for k in ("at", "status", "message")},
+        where=or_(*changed),
     )
 
 
 # Built once with their values bound at execution: a projection runs at every transition of every return,
 # and building the statements each time cost more CPU than the database spent on them.
 UPSERT_RETURN = _upsert_return()
-INSERT_TIMELINE = insert(TIMELINE).on_conflict_do_nothing()
+UPSERT_TIMELINE = _upsert_timeline()
 SET_SHIPMENT_STATUS = (
     update(SHIPMENTS).where(ShipmentRow.tracking_number == bindparam("tracking")).values(status=bindparam("status"))
 )
@@ -78,9 +91,10 @@ class ReadModel(ActivityBase):
         """Write the workflow's state into the read model; an older version never overwrites a newer."""
         values = {k: getattr(state, k) for k in PROJECTED if k != "state"} | {"state": state.model_dump(mode="json")}
         async with self.engine.begin() as s:
-            await s.execute(UPSERT_RETURN, values)
+            if (await s.execute(UPSERT_RETURN, values)).first() is None:
+                return  # a late retry of an older state: what it would write is already superseded
             if state.timeline:  # one round trip for the whole timeline: one per entry was most of a write
-                await s.execute(INSERT_TIMELINE, [dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status,
+                await s.execute(UPSERT_TIMELINE, [dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status,
                                                        message=t.message) for t in state.timeline])  # fmt: skip
             for sh in state.shipments:
                 await s.execute(SET_SHIPMENT_STATUS, dict(tracking=sh.tracking_number, status=sh.status))

@@ -3,9 +3,10 @@
 Each return: update-with-start `submit` (claim, label, read model), carrier scans `in_transit` and
 `delivered` (signals), `record_inspection` (update), then the refund through localstripe and completion.
 The bare workflow (bench/bare.py) takes the same messages and activity calls with no-op bodies, on the
-same Temporal dev server and the same worker process.
+same Temporal dev server and the same worker process; `--baseline bare-activities` makes its read-model writes
+task-queue activities instead of local ones (the shape Reverso had before its writes became local).
 
-Run: python -m bench.lifecycle [--returns 200] [--concurrency 20] [--variant local-projection]
+Run: python -m bench.lifecycle [--returns 200] [--concurrency 20] [--baseline bare-activities]
 """
 
 from __future__ import annotations
@@ -20,19 +21,18 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
-from bench.bare import BareWorkflow
+from bench.bare import BareActivitiesWorkflow, BareWorkflow
 from bench.common import machine_line, paid_orders, versions_line
 from bench.profile import profiled
 from bench.stack import TASK_QUEUE, cpu_line, cpu_seconds, cpu_total, stack, temporal_binary
-from bench.variants import LocalProjectionWorkflow
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, Inspection, InspectionLine, Order, ReturnLineRequest
 from workflows.return_workflow import ORDER_KEY, STATUS_KEY, ReturnWorkflow
 
 WORKFLOWS: dict[str, Any] = {
     "bare": BareWorkflow,
+    "bare-activities": BareActivitiesWorkflow,
     "reverso": ReturnWorkflow,
-    "local-projection": LocalProjectionWorkflow,
 }
 
 
@@ -91,7 +91,7 @@ async def bench(args: argparse.Namespace) -> None:
         print(versions_line(st.db_url, temporal_binary()))
         worker = st.start_worker(json.loads(args.tuning) if args.tuning else None)
         client = await st.client()
-        kinds = ["bare", args.variant]
+        kinds = [args.baseline, "reverso"]
         orders = {
             k: await paid_orders(st.settings, args.returns + args.warmup, prefix=f"L{j}") for j, k in enumerate(kinds)
         }
@@ -112,15 +112,15 @@ async def bench(args: argparse.Namespace) -> None:
                 print(cpu_line(cpu, after, len(batch), "return"))
                 cpus[kind].append(cpu_total(cpu, after) / len(batch))
         bare, real = (sum(rates[k]) / len(rates[k]) for k in kinds)
-        print(f"bare workflow      : {bare:7.2f} returns/s")
-        print(f"{args.variant:<19}: {real:7.2f} returns/s")
+        print(f"{args.baseline:<19}: {bare:7.2f} returns/s")
+        print(f"{'reverso':<19}: {real:7.2f} returns/s")
         bare_cpu, real_cpu = (1000 * sum(cpus[k]) / len(cpus[k]) for k in kinds)
         print(
-            f"CPU per return (stack): bare {bare_cpu:.0f} ms, {args.variant} {real_cpu:.0f} ms: where CPU is the "
+            f"CPU per return (stack): {args.baseline} {bare_cpu:.0f} ms, reverso {real_cpu:.0f} ms: where CPU is the "
             f"only limit, the ratio would be {bare_cpu / real_cpu:.2f}"
         )
-        print(f"summary: lifecycle {real:.1f} returns/s = {real / bare:.2f} of the bare workflow's {bare:.1f}/s "
-              f"({args.returns} returns, {args.concurrency} in flight; target >= 0.80)")  # fmt: skip
+        print(f"summary: lifecycle {real:.1f} returns/s = {real / bare:.2f} of the {args.baseline} workflow's "
+              f"{bare:.1f}/s ({args.returns} returns, {args.concurrency} in flight; target >= 0.80)")  # fmt: skip
 
 
 def main() -> None:
@@ -129,8 +129,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20, help="returns in flight (default 20)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per side (default 2)")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--variant", choices=["reverso", "local-projection"], default="reverso",
-                        help="local-projection: read-model writes as local activities (a proposal)")  # fmt: skip
+    parser.add_argument("--baseline", choices=["bare", "bare-activities"], default="bare",
+                        help="bare-activities: the bare workflow's read-model writes as task-queue activities")  # fmt: skip
     parser.add_argument("--tuning", help='worker keyword overrides as JSON, e.g. {"max_cached_workflows": 500}')
     parser.add_argument("--profile", help="record the worker with py-spy into PROFILE-<side>-<round>.txt (collapsed)")
     asyncio.run(bench(parser.parse_args()))

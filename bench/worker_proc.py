@@ -17,8 +17,7 @@ from itertools import count
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from bench.bare import BareWorkflow, noop
-from bench.variants import LocalProjectionWorkflow
+from bench.bare import BareActivitiesWorkflow, BareWorkflow, noop
 from settings import Settings
 from worker import build_worker, connect, use_blocking_io_threads
 
@@ -46,7 +45,7 @@ async def main() -> None:
         tuning["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
     use_blocking_io_threads()
     client = await connect(settings)
-    worker = build_worker(client, settings, [BareWorkflow, LocalProjectionWorkflow], [noop], **tuning)
+    worker = build_worker(client, settings, [BareWorkflow, BareActivitiesWorkflow], [noop], **tuning)
     async with worker:
         print(
             f"bench worker polling {settings.task_queue} with {os.environ.get('BENCH_TUNING') or 'worker.TUNING'}",

@@ -10,13 +10,16 @@ from sqlalchemy.pool import NullPool
 
 
 @lru_cache
-def get_engine(url: str) -> AsyncEngine:
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+def get_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
+    """pre_ping tests each connection as it leaves the pool, a round trip per transaction, so that a request after a
+    database restart is answered rather than failed. Activities go without (one return makes a dozen transactions):
+    the first that meets a dead connection fails, the pool drops all of them, and the activity's retry goes through."""
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=pre_ping)
 
 
 @lru_cache
-def get_sessionmaker(url: str) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(get_engine(url), expire_on_commit=False)
+def get_sessionmaker(url: str, *, pre_ping: bool = True) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(get_engine(url, pre_ping=pre_ping), expire_on_commit=False)
 
 
 @lru_cache

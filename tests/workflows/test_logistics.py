@@ -11,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select, text
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities.carriers.local import LocalCarrier
 from db.models import ShipmentRow
-from domain.messages import ReturnInput, SubmitRequest
-from domain.models import CarrierEvent, ReturnLineRequest, ReturnState
+from domain.messages import LabelRequest, ReturnInput, SubmitRequest
+from domain.models import CarrierEvent, ReturnLineRequest, ReturnState, Shipment
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     HISTORIES,
@@ -26,6 +30,8 @@ from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autou
     started,
     tracking_of,
 )
+from worker import WORKFLOWS
+from worker import activities as worker_activities
 from workflows.return_workflow import ReturnWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -60,6 +66,17 @@ async def until(handle: WorkflowHandle, check: Callable[[ReturnState], bool]) ->
             return state
         await asyncio.sleep(0.05)
     raise AssertionError(f"never got there; last state {state}")
+
+
+async def signal_handled(handle: WorkflowHandle) -> None:
+    """Until a workflow task has completed after the last signal: its handler has run."""
+    for _ in range(200):
+        kinds = [e.event_type for e in (await handle.fetch_history()).events]
+        signalled = max(i for i, k in enumerate(kinds) if k == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+        if EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in kinds[signalled:]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the signal was never handled")
 
 
 def inbound(state: ReturnState) -> list:
@@ -266,3 +283,42 @@ async def test_parcel_returned_to_sender_needs_attention(ts_env, worker, shop, s
     state = await until(handle, lambda st: st.attention)
     assert state.attention_reason == f"parcel {tracking} was returned to the shopper by the carrier"
     assert state.status == "in_transit"
+
+
+async def test_a_scan_that_reaches_the_workflow_before_its_label_result_still_counts(ts_env, shop, settings):
+    """The label's row, and with it the tracking number a carrier webhook is routed by, exists before the workflow
+    has taken the label in (and after a worker crash the two even arrive in one activation, the scan first).
+    Such a scan waits for the label; it used to be dropped, leaving the parcel unseen."""
+    made: asyncio.Future[Shipment] = asyncio.get_running_loop().create_future()
+    release = asyncio.Event()
+    carrier = LocalCarrier(settings)
+
+    @activity.defn(name="create_label")
+    async def label_held_back(req: LabelRequest) -> Shipment:
+        shipment = await carrier.create_label(req)
+        if not made.done():
+            made.set_result(shipment)
+        await release.wait()
+        return shipment
+
+    queue = f"{settings.task_queue}-held-label"
+    others = [a for a in worker_activities(settings) if getattr(a, "__name__", "") != "create_label"]
+    async with Worker(ts_env.client, task_queue=queue, workflows=WORKFLOWS, activities=[*others, label_held_back]):
+        order = await shop.order()
+        rid = "R-T" + uuid.uuid4().hex[:8].upper()
+        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
+                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        started.append(handle)
+        submitting = asyncio.create_task(
+            handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
+        )
+        shipment = await asyncio.wait_for(made, 30)
+        await scan(handle, shipment.tracking_number, "in_transit")
+        await signal_handled(handle)
+        release.set()
+        await submitting
+        state = await until(handle, lambda st: st.status == "in_transit")
+        assert "parcel scanned by the carrier" in [t.message for t in state.timeline]
+        assert inbound(state)[0].status == "in_transit"
+        # Its task queue goes with this worker: left waiting, it would hold the time-skipping server's clock.
+        await handle.terminate("test over")
