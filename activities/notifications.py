@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import socket
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -98,6 +100,7 @@ class Notifications(ActivityBase):
         msg["From"] = self.settings.mail_from
         msg["To"] = inp.to
         msg["Subject"] = subject
+        msg["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322 requires it; smtplib does not add one
         # A stable Message-ID lets a mail client fold the rare duplicate from a crash after sending.
         # (make_msgid adds the time, pid and a random number: a resend would get a new id, so build our own.)
         msg["Message-ID"] = f"<{key.replace(':', '.')}@reverso.local>"

@@ -112,6 +112,7 @@ async def test_overlapping_email_attempts_send_once(settings, mailbox):
                               "order_number": "O-1", "status": "completed", "reasons": [], "tracking_number": ""})  # fmt: skip
     await asyncio.gather(*(ActivityEnvironment().run(Notifications(settings).send, inp) for _ in range(4)))
     assert mailbox.kinds("R-MAIL2") == ["completed"]
+    assert mailbox.message("R-MAIL2", "completed")["Date"]  # RFC 5322 requires one
 
 
 async def test_two_returns_for_the_last_unit_exactly_one_wins(settings, shop):
