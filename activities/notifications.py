@@ -39,8 +39,8 @@ def render(kind: str, context: dict[str, object]) -> tuple[str, str]:
 
 
 SENT_EMAILS, SHIPMENTS = (cast(Table, m.__table__) for m in (SentEmail, ShipmentRow))
-# Built once with their values bound at execution (an e-mail activity runs several times for every return).
-# The row's columns (key, return_id, kind, recipient, subject) are bound at execution.
+# Built once, their values (for CLAIM_EMAIL and RECORD_SENT the row's columns) bound at execution: an e-mail
+# activity runs several times for every return.
 CLAIM_EMAIL = insert(SENT_EMAILS).on_conflict_do_nothing().returning(SENT_EMAILS.c.key)
 LOCK_EMAIL = select(SENT_EMAILS.c.sent_at).where(SENT_EMAILS.c.key == bindparam("email")).with_for_update()
 MARK_SENT = update(SENT_EMAILS).where(SENT_EMAILS.c.key == bindparam("email")).values(sent_at=func.clock_timestamp())
@@ -113,7 +113,7 @@ class Notifications(ActivityBase):
 
     async def _record_sent(self, row: dict[str, str]) -> None:
         """The relay has the message: record that even through a database restart of a few seconds, or the
-        activity's retry would find the row unsent and mail the shopper again (the fault suite saw it)."""
+        activity's retry would find no sent row and mail the shopper again (the fault suite saw it)."""
         for pause in (0.2, 0.5, 1, 2, 4, 6, 0):  # about 14 s, inside the activity's 30 s
             try:
                 async with self.engine.begin() as conn:

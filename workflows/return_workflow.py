@@ -11,7 +11,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     # Not `from workflows import exchange`: in that form the sandbox ran workflows/exchange.py again for every
-    # workflow it started (a workflow class and a pydantic model built each time, ~15% of a return's worker CPU).
+    # workflow it started (a workflow class and a pydantic model built each time: a quarter of what starting a
+    # workflow in the sandbox cost).
     import workflows.exchange as exchanges
     from activities.carriers.local import LocalCarrier
     from activities.notifications import Notifications
