@@ -15,7 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.auth import Shopper, Staff, resolve
+from api.auth import Shopper, Staff
+from api.reads import principal_of
 from db.engine import get_sessionmaker
 from settings import Settings
 
@@ -56,11 +57,10 @@ TemporalClient = Annotated[Client, Depends(get_temporal)]
 
 
 async def get_principal(
-    db: DbSession, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    settings: AppSettings, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Staff | Shopper | None:
-    if creds is None:
-        return None
-    return await resolve(db, creds.credentials)
+    # On a reader connection (api.reads), given back before the route's session opens its transaction.
+    return await principal_of(settings, creds.credentials) if creds else None
 
 
 Principal = Annotated[Staff | Shopper | None, Depends(get_principal)]

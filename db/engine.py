@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 
@@ -20,6 +23,30 @@ def get_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
 @lru_cache
 def get_sessionmaker(url: str, *, pre_ping: bool = True) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(url, pre_ping=pre_ping), expire_on_commit=False)
+
+
+@lru_cache
+def get_reader(url: str) -> AsyncEngine:
+    """For reads of a statement or two that need no transaction: without BEGIN, ROLLBACK and the pre-ping, each
+    a round trip in which a loaded API loses its turn (`read` retries instead of pinging). A connection is held
+    for one or two statements, so ten serve a process's event loop."""
+    return create_async_engine(url, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT")
+
+
+T = TypeVar("T")
+
+
+async def read(url: str, query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """`query` on a reader connection; once more on a fresh one when the database had dropped it (a restart):
+    the pool discards every connection of before then, and a read is safe to repeat."""
+    try:
+        async with get_reader(url).connect() as conn:
+            return await query(conn)
+    except DBAPIError as e:
+        if not e.connection_invalidated:
+            raise
+    async with get_reader(url).connect() as conn:
+        return await query(conn)
 
 
 @lru_cache

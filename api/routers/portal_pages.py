@@ -22,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api import portal_access
-from api.auth import Shopper, resolve
+from api.auth import Shopper
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products, price_preview
 from api.i18n import choose_lang, policy_text, translator
 from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, secure
+from api.reads import principal_of, visible_state
 from api.routers.logistics import reissue_label
 from api.routers.returns import cancel_return, create_return
 from api.submit_keys import KEY_PATTERN, REUSED
@@ -51,9 +52,9 @@ CANCELLABLE = ("pending_approval", "awaiting_shipment")
 # --- plumbing --------------------------------------------------------------------------------------
 
 
-async def shopper_of(request: Request, db: DbSession) -> Shopper | None:
+async def shopper_of(request: Request) -> Shopper | None:
     token = request.cookies.get(SESSION_COOKIE)
-    who = await resolve(db, token) if token else None
+    who = await principal_of(request.app.state.settings, token) if token else None
     return who if isinstance(who, Shopper) else None
 
 
@@ -151,7 +152,7 @@ def line_errors(errors: dict[str, str], lang: str) -> dict[str, str]:
 
 @router.get("/order", response_class=HTMLResponse)
 async def order_page(request: Request, db: DbSession, settings: AppSettings) -> Response:
-    who = await shopper_of(request, db)
+    who = await shopper_of(request)
     order = await get_order(db, who.order_number) if who else None
     if order is None:
         return to_find()
@@ -162,7 +163,7 @@ async def order_page(request: Request, db: DbSession, settings: AppSettings) -> 
 @router.post("/preview", response_class=HTMLResponse)
 async def preview(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)
-    who = await shopper_of(request, db)
+    who = await shopper_of(request)
     order = await get_order(db, who.order_number) if who else None
     if order is None:
         return not_found(request)
@@ -182,7 +183,7 @@ async def preview(request: Request, db: DbSession, settings: AppSettings) -> Res
 @router.post("/returns", response_class=HTMLResponse)
 async def submit_return(request: Request, db: DbSession, settings: AppSettings, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await shopper_of(request, db)
+    who = await shopper_of(request)
     order = await get_order(db, who.order_number) if who else None
     if who is None or order is None:
         return to_find()
@@ -225,18 +226,16 @@ def parcels_of(form: dict[str, list[str]]) -> int | None:
 # --- a return: decision, label, status ------------------------------------------------------------
 
 
-async def own_return(request: Request, db: DbSession, rid: str) -> tuple[Shopper | None, ReturnRow | None]:
-    who = await shopper_of(request, db)
+async def own_return(request: Request, rid: str) -> tuple[Shopper | None, dict[str, Any] | None]:
+    """The signed-in shopper, and the return's state if it is theirs."""
+    who = await shopper_of(request)
     if who is None:
         return None, None
-    row = await db.get(ReturnRow, rid)
-    if row is None or row.order_number != who.order_number:
-        return who, None
-    return who, row
+    return who, await visible_state(request.app.state.settings, rid, who)
 
 
-def return_context(row: ReturnRow) -> dict[str, Any]:
-    view = return_view(row.state)
+def return_context(state: dict[str, Any]) -> dict[str, Any]:
+    view = return_view(state)
     labels = [s for s in view.shipments if s.direction == "inbound" and s.status not in ("voided", "missing")]
     inbound = labels[0] if labels else None
     # Every label voided (unused past its validity) while the return still waits: the shopper gets a new one.
@@ -249,21 +248,21 @@ def return_context(row: ReturnRow) -> dict[str, Any]:
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
-async def return_page(rid: str, request: Request, db: DbSession) -> Response:
-    who, row = await own_return(request, db, rid)
+async def return_page(rid: str, request: Request) -> Response:
+    who, state = await own_return(request, rid)
     if who is None:
         return to_find()
-    if row is None:
+    if state is None:
         return not_found(request)
-    return render(request, "portal/return.html", return_context(row))
+    return render(request, "portal/return.html", return_context(state))
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: str, request: Request, db: DbSession) -> Response:
-    who, row = await own_return(request, db, rid)
-    if row is None:
+async def return_status(rid: str, request: Request) -> Response:
+    who, state = await own_return(request, rid)
+    if state is None:
         return not_found(request)
-    return render(request, "portal/_status.html", return_context(row))
+    return render(request, "portal/_status.html", return_context(state))
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
@@ -281,8 +280,8 @@ async def return_label_zpl(
 
 
 async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, parcel: int) -> Response:
-    who, row = await own_return(request, db, rid)
-    if who is None or row is None:
+    who, state = await own_return(request, rid)
+    if who is None or state is None:
         return not_found(request)
     try:
         return await label_response(await label_row(db, rid, "inbound", parcel), fmt, "attachment")
@@ -293,12 +292,12 @@ async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, pa
 
 @router.get("/returns/{rid}/qr.svg", response_class=Response)
 async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
-    who, row = await own_return(request, db, rid)
-    if who is None or row is None:
+    who, state = await own_return(request, rid)
+    if who is None or state is None:
         return not_found(request)
     svg = await db.scalar(
         select(ShipmentRow.qr_svg).where(
-            ShipmentRow.return_id == row.id, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
+            ShipmentRow.return_id == rid, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
         )
     )
     if svg is None:
@@ -326,10 +325,10 @@ async def _shopper_action(
 ) -> Response:
     """A form button on the shopper's own return, through the API's handler; a refusal shows the return as it is."""
     await form_of(request)
-    who, row = await own_return(request, db, rid)
+    who, state = await own_return(request, rid)
     if who is None:
         return to_find()
-    if row is None:
+    if state is None:
         return not_found(request)
     try:
         await action(rid, who, db, temporal)

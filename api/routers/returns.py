@@ -32,6 +32,7 @@ from api.errors import errors
 from api.exchange_quotes import unknown_exchange_skus
 from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
+from api.reads import visible_state
 from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, new_return_id, submit_update_id
 from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
@@ -159,10 +160,12 @@ async def search_returns(
 
 
 @router.get("/{rid}", response_model=ReturnView)
-async def get_return(rid: str, who: SignedIn, db: DbSession, settings: AppSettings) -> ReturnView:
-    row = await _visible_return(db, rid, who)
+async def get_return(rid: str, who: SignedIn, settings: AppSettings) -> ReturnView:
+    state = await visible_state(settings, rid, who)
+    if state is None:
+        raise HTTPException(404, NOT_FOUND)
     staff = isinstance(who, Staff)
-    return return_view(row.state, workflow_url(settings, rid) if staff else None, staff=staff)
+    return return_view(state, workflow_url(settings, rid) if staff else None, staff=staff)
 
 
 @router.get("/{rid}/label.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})

@@ -23,6 +23,7 @@ from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
 from api.pages import Pages, first, secure
+from api.reads import principal_of, visible_state
 from api.routers.logistics import close_receiving
 from api.routers.returns import (
     InspectionIn,
@@ -65,15 +66,15 @@ def render(
     return PAGES.render(request, name, {"who": who, "statuses": STATUSES, **context}, status_code)
 
 
-async def staff_of(request: Request, db: DbSession) -> Staff | None:
+async def staff_of(request: Request) -> Staff | None:
     token = request.cookies.get(SESSION_COOKIE)
-    who = await resolve(db, token) if token and len(token) < 200 else None
+    who = await principal_of(request.app.state.settings, token) if token and len(token) < 200 else None
     return who if isinstance(who, Staff) and who.role in CONSOLE_ROLES else None
 
 
-async def gate(request: Request, db: DbSession, *roles: str) -> Staff | Response:
+async def gate(request: Request, *roles: str) -> Staff | Response:
     """The signed-in staff member when their role may see this page (admin may see all); else a response."""
-    who = await staff_of(request, db)
+    who = await staff_of(request)
     if who is None:
         return RedirectResponse("/staff/login", status_code=303)
     if roles and who.role not in roles and who.role != "admin":
@@ -105,8 +106,8 @@ def major(amount: int, currency: str) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-async def home(request: Request, db: DbSession) -> Response:
-    who = await staff_of(request, db)
+async def home(request: Request) -> Response:
+    who = await staff_of(request)
     return RedirectResponse(HOMES[who.role] if who else "/staff/login", status_code=303)
 
 
@@ -141,7 +142,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("/warehouse", response_class=HTMLResponse)
 async def warehouse(request: Request, db: DbSession, code: str = "") -> Response:
-    who = await gate(request, db, "warehouse")
+    who = await gate(request, "warehouse")
     if isinstance(who, Response):
         return who
     code = code.strip()[:254]
@@ -184,7 +185,7 @@ async def history(db: DbSession, email: str) -> list[tuple[str, int, int]]:
 
 @router.get("/finance", response_class=HTMLResponse)
 async def finance(request: Request, db: DbSession, settings: AppSettings) -> Response:
-    who = await gate(request, db, "finance")
+    who = await gate(request, "finance")
     if isinstance(who, Response):
         return who
     rows = await db.scalars(
@@ -202,7 +203,7 @@ async def finance(request: Request, db: DbSession, settings: AppSettings) -> Res
 async def returns_list(
     request: Request, db: DbSession, settings: AppSettings, status: str = "", q: str = "", page: int = 1
 ) -> Response:
-    who = await gate(request, db)
+    who = await gate(request)
     if isinstance(who, Response):
         return who
     status = status if status in STATUSES else ""
@@ -229,7 +230,7 @@ def _back(form: dict[str, list[str]], rid: str) -> str:
 @router.post("/returns/{rid}/approve", response_class=HTMLResponse)
 async def approve(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await gate(request, db, "admin")
+    who = await gate(request, "admin")
     if isinstance(who, Response):
         return who
     try:
@@ -246,7 +247,7 @@ async def approve(rid: str, request: Request, db: DbSession, temporal: TemporalC
 @router.post("/returns/{rid}/reject", response_class=HTMLResponse)
 async def reject(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await gate(request, db, "admin")
+    who = await gate(request, "admin")
     if isinstance(who, Response):
         return who
     reason = first(form, "reason")[:1000]
@@ -289,21 +290,21 @@ async def detail(
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
 async def return_page(rid: str, request: Request, db: DbSession) -> Response:
-    who = await gate(request, db)
+    who = await gate(request)
     if isinstance(who, Response):
         return who
     return await detail(rid, request, db, who)
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: str, request: Request, db: DbSession, seen: str = "") -> Response:
-    who = await gate(request, db)
+async def return_status(rid: str, request: Request, seen: str = "") -> Response:
+    who = await gate(request)
     if isinstance(who, Response):
         return who
-    row = await db.get(ReturnRow, rid)
-    if row is None:
+    state = await visible_state(request.app.state.settings, rid, who)
+    if state is None:
         return not_found(request, who)
-    r = return_view(row.state, staff=True)
+    r = return_view(state, staff=True)
     page = render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
     if seen and seen != r.status:
         page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
@@ -329,7 +330,7 @@ async def label_zpl(
 async def _label_file(
     rid: str, request: Request, db: DbSession, fmt: Format, direction: Direction, parcel: int
 ) -> Response:
-    who = await gate(request, db)
+    who = await gate(request)
     if isinstance(who, Response):
         return who
     try:
@@ -354,7 +355,7 @@ def inspection_errors(message: str, t: Any) -> dict[str, str]:
 @router.post("/returns/{rid}/inspection", response_class=HTMLResponse)
 async def inspect(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await gate(request, db, "warehouse")
+    who = await gate(request, "warehouse")
     if isinstance(who, Response):
         return who
     row = await db.get(ReturnRow, rid)
@@ -392,7 +393,7 @@ async def inspect(rid: str, request: Request, db: DbSession, temporal: TemporalC
 @router.post("/returns/{rid}/review", response_class=HTMLResponse)
 async def review(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await gate(request, db, "finance")
+    who = await gate(request, "finance")
     if isinstance(who, Response):
         return who
     row = await db.get(ReturnRow, rid)
@@ -429,7 +430,7 @@ async def review(rid: str, request: Request, db: DbSession, temporal: TemporalCl
 
 @router.get("/exceptions", response_class=HTMLResponse)
 async def exceptions(request: Request, db: DbSession, settings: AppSettings, page: int = 1) -> Response:
-    who = await gate(request, db)
+    who = await gate(request)
     if isinstance(who, Response):
         return who
     page = max(1, min(page, 10**5))
@@ -445,7 +446,7 @@ async def exceptions(request: Request, db: DbSession, settings: AppSettings, pag
 @router.post("/returns/{rid}/receive", response_class=HTMLResponse)
 async def receive(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     await form_of(request)
-    who = await gate(request, db, "warehouse")
+    who = await gate(request, "warehouse")
     if isinstance(who, Response):
         return who
     try:

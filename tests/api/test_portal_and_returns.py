@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from db.engine import get_engine
 from tests.api.api_helpers import inbound_tracking, line, order_payload
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -131,6 +133,21 @@ async def test_another_shopper_sees_404_not_403(client, shop, returns, tokens):
         assert r.status_code == 404, (path, r.status_code, r.text)
         assert r.json() == missing.json()
     assert (await client.get(f"/api/v1/returns/{ret['id']}")).status_code == 401
+
+
+async def test_status_read_after_the_database_dropped_every_connection(client, shop, returns, tokens, settings):
+    """A database restart closes the connections the API keeps; the next reads (the shopper's, a staff
+    member's) are answered from a fresh connection, not failed with a 503."""
+    ret, shopper = await returns.create(await shop.order())
+    admin = await tokens.staff("admin")
+    assert (await returns.get(ret["id"], shopper))["status"] == "awaiting_shipment"
+    async with get_engine(settings.resolved_database_url()).connect() as conn:
+        dropped = await conn.scalar(text(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid()"))  # fmt: skip
+    assert dropped
+    assert (await returns.get(ret["id"], shopper))["status"] == "awaiting_shipment"
+    assert (await returns.get(ret["id"], admin))["id"] == ret["id"]
 
 
 async def test_label_is_a_pdf_for_the_shopper_and_for_staff(client, shop, returns, tokens):
