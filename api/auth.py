@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import PortalSession, StaffToken
@@ -57,10 +57,13 @@ async def revoke_staff_tokens(s: AsyncSession, name: str) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
-async def create_portal_session(s: AsyncSession, order_number: str, hours: int) -> tuple[str, datetime]:
+async def create_portal_session(conn: AsyncConnection, order_number: str, hours: int) -> tuple[str, datetime]:
+    """Stored at once: on an autocommit connection (db.engine.get_autocommit_engine) the INSERT is its own
+    transaction."""
     token = "rvp_" + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=hours)
-    s.add(PortalSession(token_hash=hash_token(token), order_number=order_number, expires_at=expires))
+    await conn.execute(insert(PortalSession).values(token_hash=hash_token(token), order_number=order_number,
+                                                    expires_at=expires))  # fmt: skip
     return token, expires
 
 

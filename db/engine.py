@@ -26,10 +26,10 @@ def get_sessionmaker(url: str, *, pre_ping: bool = True) -> async_sessionmaker[A
 
 
 @lru_cache
-def get_reader(url: str) -> AsyncEngine:
-    """For reads of a statement or two that need no transaction: without BEGIN, ROLLBACK and the pre-ping, each
-    a round trip in which a loaded API loses its turn (`read` retries instead of pinging). A connection is held
-    for one or two statements, so ten serve a process's event loop."""
+def get_autocommit_engine(url: str) -> AsyncEngine:
+    """For a statement or two that need no transaction around them (the API's reads, a single INSERT): without
+    BEGIN, ROLLBACK and the pre-ping, each a round trip in which a loaded API loses its turn (`read` retries
+    instead of pinging). A connection is held for one or two statements, so ten serve a process's event loop."""
     return create_async_engine(url, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT")
 
 
@@ -40,12 +40,12 @@ async def read(url: str, query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """`query` on a reader connection; once more on a fresh one when the database had dropped it (a restart):
     the pool discards every connection of before then, and a read is safe to repeat."""
     try:
-        async with get_reader(url).connect() as conn:
+        async with get_autocommit_engine(url).connect() as conn:
             return await query(conn)
     except DBAPIError as e:
         if not e.connection_invalidated:
             raise
-    async with get_reader(url).connect() as conn:
+    async with get_autocommit_engine(url).connect() as conn:
         return await query(conn)
 
 
