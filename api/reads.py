@@ -22,14 +22,18 @@ async def principal_of(settings: Settings, token: str) -> Staff | Shopper | None
     return await read(settings.resolved_database_url(), lambda conn: resolve(conn, token))
 
 
+def may_see(who: Staff | Shopper, order_number: str) -> bool:
+    """Staff see every return, a shopper those of their order; for anyone else a return does not exist."""
+    return not isinstance(who, Shopper) or order_number == who.order_number
+
+
 async def visible_state(settings: Settings, rid: str, who: Staff | Shopper) -> dict[str, Any] | None:
-    """The return's read-model state (domain.models.ReturnState as JSON) if `who` may see it: staff see every
-    return, a shopper those of their order; for anyone else it does not exist."""
+    """The return's read-model state (domain.models.ReturnState as JSON) if `who` may see it (`may_see`)."""
 
     async def fetch(conn: AsyncConnection) -> Any:
         return (await conn.execute(RETURN_STATE, {"rid": rid})).first()
 
     row = await read(settings.resolved_database_url(), fetch)
-    if row is None or (isinstance(who, Shopper) and row.order_number != who.order_number):
+    if row is None or not may_see(who, row.order_number):
         return None
     return row.state

@@ -32,7 +32,7 @@ from api.errors import errors
 from api.exchange_quotes import unknown_exchange_skus
 from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
-from api.reads import visible_state
+from api.reads import may_see, visible_state
 from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, new_return_id, submit_update_id
 from api.temporal_calls import call
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
@@ -54,7 +54,7 @@ def workflow_url(settings: AppSettings, rid: str) -> str:
 async def _visible_return(db: DbSession, rid: str, who: Staff | Shopper) -> ReturnRow:
     """The row, if this caller may see it; another shopper's return is simply not found."""
     row = await db.get(ReturnRow, rid)
-    if row is None or (isinstance(who, Shopper) and row.order_number != who.order_number):
+    if row is None or not may_see(who, row.order_number):
         raise HTTPException(404, NOT_FOUND)
     return row
 
