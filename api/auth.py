@@ -69,7 +69,7 @@ async def create_portal_session(conn: AsyncConnection, order_number: str, hours:
 
 async def resolve(s: AsyncSession | AsyncConnection, token: str) -> Staff | Shopper | None:
     # Columns, not ORM entities: every request comes through here, and an entity's loading and identity-map
-    # bookkeeping were ~5% of an in-process status read; a plain connection (api.deps) skips the session too.
+    # bookkeeping were ~5% of an in-process status read; a plain connection (api.reads) skips the session too.
     digest = hash_token(token)
     if token.startswith("rvs_"):
         row = (await s.execute(STAFF_TOKEN, {"digest": digest})).first()
