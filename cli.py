@@ -122,7 +122,7 @@ def token_create(role: str, name: str, state_dir: Path | None) -> None:
 @click.option("--name", required=True)
 @state_dir_option
 def token_revoke(name: str, state_dir: Path | None) -> None:
-    """Revoke every token with this name."""
+    """Revoke every token with this name; the staff console sessions signed in with them end too."""
     from api.auth import revoke_staff_tokens
     from db.engine import get_sessionmaker
 
@@ -130,7 +130,7 @@ def token_revoke(name: str, state_dir: Path | None) -> None:
         async with get_sessionmaker(_settings(state_dir=state_dir).resolved_database_url()).begin() as s:
             return await revoke_staff_tokens(s, name)
 
-    click.echo(f"revoked {_run(go())} token(s) named {name}")
+    click.echo(f"revoked {_run(go())} token(s) named {name}, and signed out their console sessions")
 
 
 @main.command()

@@ -84,12 +84,15 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     mail_from: str = "Reverso Returns <returns@reverso.local>"
     shop_name: str = "Reverso Demo Shop"
+    # Where shoppers reach the API (links in e-mails). https:// here makes every cookie Secure, also behind a TLS
+    # proxy that talks plain HTTP to the API.
     public_url: str = "http://127.0.0.1:8000"
 
     carrier_webhook_secret: SecretStr | None = None
     warehouse_address: str = "Reverso Returns Centre\nRua do Armazem 12\n4400-001 Vila Nova de Gaia\nPT"
 
     portal_session_hours: int = 24
+    staff_session_hours: int = 12  # a staff console sign-in
     # Failed portal sign-ins allowed per client address and per order number within the window.
     portal_failures_per_client: int = 20
     portal_failures_per_order: int = 5

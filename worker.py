@@ -18,6 +18,7 @@ from activities.notifications import Notifications
 from activities.payments import Payments
 from activities.read_model import ReadModel
 from activities.store_credit import StoreCredits
+from api import log_privacy
 from settings import Settings, get_settings
 from workflows.exchange import ExchangeWorkflow
 from workflows.return_workflow import ReturnWorkflow
@@ -78,6 +79,8 @@ def build_worker(
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # temporalio logs a failed activity's exception at every retry: no shopper's address or token in it.
+    log_privacy.install()
     use_blocking_io_threads()
     client = await connect(settings)
     logging.getLogger("reverso.worker").info("worker polling task queue %s", settings.task_queue)

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.base import ActivityBase
+from activities.base import ActivityBase, bad_data_is_final
 from db.models import InventoryItem, Reservation
 from domain.exchanges import ExchangeQuote, QuoteInput
 from domain.messages import StockInput
@@ -15,6 +15,7 @@ from domain.messages import StockInput
 
 class Inventory(ActivityBase):
     @activity.defn(name="reserve_stock")
+    @bad_data_is_final  # an SKU typed with NUL in it is looked up as it came
     async def reserve(self, inp: StockInput) -> bool:
         """True when the stock is held for this key; False when there is not enough."""
         async with self.sessions.begin() as s:
@@ -42,6 +43,7 @@ class Inventory(ActivityBase):
             await self._give_back(s, r.sku, r.quantity)
 
     @activity.defn(name="quote_exchange")
+    @bad_data_is_final
     async def quote(self, inp: QuoteInput) -> list[ExchangeQuote]:
         """Each replacement's price, with its stock reserved under `<return id>:exchange:<line id>` when the
         inventory has enough and sells it in the order's currency."""
@@ -62,6 +64,7 @@ class Inventory(ActivityBase):
         return quotes
 
     @activity.defn(name="consume_stock")
+    @bad_data_is_final
     async def consume(self, inp: StockInput) -> None:
         """The replacement shipped `inp.quantity`: the reservation is spent, and what the inspection did not
         accept goes back on the shelf."""

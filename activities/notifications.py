@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio import activity
 
-from activities.base import ActivityBase
+from activities.base import ActivityBase, bad_data_is_final
 from db.models import SentEmail, ShipmentRow
 from domain.messages import EmailInput
 from domain.money import format_amount
@@ -61,6 +61,7 @@ def ehlo_name() -> str:
 
 class Notifications(ActivityBase):
     @activity.defn(name="send_email")
+    @bad_data_is_final  # a lone surrogate in the body cannot be encoded, at any attempt
     async def send(self, inp: EmailInput) -> None:
         """Once per return and kind: one transaction claims the row, sends, and marks it sent; its row lock makes
         overlapping attempts (one timed out under load but still running beside its retry) take turns, and the

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.sql.dml import ReturningInsert
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.base import ActivityBase
+from activities.base import BAD_DATA, ActivityBase, bad_data_is_final, refused_data
 from db.models import OrderRow, ReturnClaim, ReturnRow, ShipmentRow, TimelineRow
 from db.policy_store import current_policy, returner_history
 from domain.messages import ClaimInput, ClaimResult
 from domain.models import RELEASED_STATUSES, Order, ReturnState
-from domain.policy import decide
+from domain.policy import decide, others_value
 
 # The returns columns every projection writes: ReturnState's fields of the same names, and the state itself.
 PROJECTED = ("id", "order_number", "email", "status", "currency", "refund_total", "store_credit_total",
@@ -53,10 +53,17 @@ UPSERT_TIMELINE = _upsert_timeline()
 SET_SHIPMENT_STATUS = (
     update(SHIPMENTS).where(ShipmentRow.tracking_number == bindparam("tracking")).values(status=bindparam("status"))
 )
+# When the database refuses a state: the row keeps its last good state, but says where the return is and that
+# someone must look (values the workflow makes itself, which the database takes).
+FLAG_RETURN = text(
+    "update returns set status = cast(:status as text), attention = true, state = state || jsonb_build_object("
+    "'status', cast(:status as text), 'attention', true, 'attention_reason', cast(:reason as text)) where id = :rid"
+)
 
 
 class ReadModel(ActivityBase):
     @activity.defn(name="claim_return")
+    @bad_data_is_final
     async def claim(self, inp: ClaimInput) -> ClaimResult:
         """Decide under a lock on the order row, and hold the quantities when every line is eligible.
 
@@ -84,11 +91,27 @@ class ReadModel(ActivityBase):
                 for line in inp.lines:
                     s.add(ReturnClaim(return_id=inp.return_id, line_id=line.line_id,
                                       order_number=order.number, quantity=line.quantity))  # fmt: skip
-        return ClaimResult(order=order, policy=policy, decision=decision, policy_version=stored.version)
+        return ClaimResult(order=order, policy=policy, decision=decision, policy_version=stored.version,
+                           others_value=others_value(order, returned))  # fmt: skip
 
     @activity.defn(name="project_return")
     async def project(self, state: ReturnState) -> None:
-        """Write the workflow's state into the read model; an older version never overwrites a newer."""
+        """Write the workflow's state into the read model; an older version never overwrites a newer.
+
+        A state the database refuses fails for good (BAD_DATA): it would be refused at every attempt. The row is
+        flagged first, so the read model shows that it lags instead of silently keeping an older state."""
+        try:
+            await self._write(state)
+        except Exception as e:
+            refused = refused_data(e)
+            if refused is None:
+                raise
+            reason = f"bad_data: the read model refused the return's state ({type(refused).__name__})"
+            async with self.engine.begin() as s:
+                await s.execute(FLAG_RETURN, dict(rid=state.id, status=state.status, reason=reason))
+            raise ApplicationError(reason, type=BAD_DATA, non_retryable=True) from e
+
+    async def _write(self, state: ReturnState) -> None:
         values = {k: getattr(state, k) for k in PROJECTED if k != "state"} | {"state": state.model_dump(mode="json")}
         async with self.engine.begin() as s:
             if (await s.execute(UPSERT_RETURN, values)).first() is None:

@@ -1,4 +1,7 @@
-"""Bearer tokens: staff tokens by role, and portal sessions scoped to one order. Stored hashed."""
+"""Bearer tokens: staff tokens by role, and portal sessions scoped to one order; and the staff consoles' sessions.
+
+All stored hashed. A console session id is not a bearer token (its prefix, rvc_, is none `resolve` knows), so a
+cookie that leaks opens no API, and it dies with the token it was made from."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from db.models import PortalSession, StaffToken
+from db.models import PortalSession, StaffSession, StaffToken
 
 Role = Literal["admin", "warehouse", "finance", "integration"]
 ROLES: tuple[str, ...] = ("admin", "warehouse", "finance", "integration")
@@ -23,6 +26,13 @@ STAFF_TOKEN = select(StaffToken.name, StaffToken.role).where(
 PORTAL_SESSION = select(PortalSession.order_number, PortalSession.expires_at).where(
     PortalSession.token_hash == bindparam("digest")
 )
+# One statement, as for a bearer token: the join is what makes revoking a token end its console sessions.
+CONSOLE_SESSION = (
+    select(StaffToken.name, StaffToken.role)
+    .join(StaffSession, StaffSession.token_id == StaffToken.id)
+    .where(StaffSession.id_hash == bindparam("digest"), StaffSession.expires_at > bindparam("now"),
+           StaffToken.revoked_at.is_(None))
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,12 +59,46 @@ async def create_staff_token(s: AsyncSession, role: str, name: str) -> str:
 
 
 async def revoke_staff_tokens(s: AsyncSession, name: str) -> int:
+    """Revoke every live token with this name; their console sessions go with them."""
     result = await s.execute(
         update(StaffToken)
         .where(StaffToken.name == name, StaffToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
+        .returning(StaffToken.id)
     )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    revoked = list(result.scalars())
+    if revoked:
+        await s.execute(delete(StaffSession).where(StaffSession.token_id.in_(revoked)))
+    return len(revoked)
+
+
+async def open_console_session(
+    s: AsyncSession, token: str, roles: tuple[str, ...], hours: int
+) -> tuple[Staff, str] | None:
+    """Sign in to the consoles with a live staff token of one of `roles`: (who, a new session id for the cookie).
+    The caller commits."""
+    if not token.startswith("rvs_"):
+        return None
+    row = (await s.execute(select(StaffToken.id, StaffToken.name, StaffToken.role).where(
+        StaffToken.token_hash == hash_token(token), StaffToken.revoked_at.is_(None)))).first()  # fmt: skip
+    if row is None or row.role not in roles:
+        return None
+    session_id = "rvc_" + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    await s.execute(delete(StaffSession).where(StaffSession.expires_at <= now))  # nobody's, any more
+    s.add(StaffSession(id_hash=hash_token(session_id), token_id=row.id, expires_at=now + timedelta(hours=hours)))
+    return Staff(name=row.name, role=row.role), session_id
+
+
+async def console_staff(conn: AsyncSession | AsyncConnection, session_id: str) -> Staff | None:
+    if not session_id.startswith("rvc_"):
+        return None
+    found = (await conn.execute(CONSOLE_SESSION, {"digest": hash_token(session_id), "now": datetime.now(UTC)})).first()
+    return Staff(name=found.name, role=found.role) if found else None
+
+
+async def close_console_session(s: AsyncSession | AsyncConnection, session_id: str) -> None:
+    await s.execute(delete(StaffSession).where(StaffSession.id_hash == hash_token(session_id)))
 
 
 async def create_portal_session(conn: AsyncConnection, order_number: str, hours: int) -> tuple[str, datetime]:
@@ -65,6 +109,12 @@ async def create_portal_session(conn: AsyncConnection, order_number: str, hours:
     await conn.execute(insert(PortalSession).values(token_hash=hash_token(token), order_number=order_number,
                                                     expires_at=expires))  # fmt: skip
     return token, expires
+
+
+async def close_portal_session(s: AsyncSession | AsyncConnection, token: str) -> None:
+    """Sign a shopper out: the session's token stops working at once, in the portal and as a bearer token."""
+    if token.startswith("rvp_"):
+        await s.execute(delete(PortalSession).where(PortalSession.token_hash == hash_token(token)))
 
 
 async def resolve(s: AsyncSession | AsyncConnection, token: str) -> Staff | Shopper | None:

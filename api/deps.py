@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -57,10 +57,14 @@ TemporalClient = Annotated[Client, Depends(get_temporal)]
 
 
 async def get_principal(
-    settings: AppSettings, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    settings: AppSettings, response: Response, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Staff | Shopper | None:
     # On a reader connection (api.reads), given back before the route's session opens its transaction.
-    return await principal_of(settings, creds.credentials) if creds else None
+    who = await principal_of(settings, creds.credentials) if creds else None
+    if who is not None:
+        # What a signed-in caller reads is theirs (an order, an address, a return): no cache may keep it.
+        response.headers["Cache-Control"] = "no-store"
+    return who
 
 
 Principal = Annotated[Staff | Shopper | None, Depends(get_principal)]

@@ -17,12 +17,15 @@ LANG_NAMES = {"en": "English", "pt": "Português"}
 
 EN: dict[str, str] = {
     "portal.title": "Returns",
+    "portal.sign_out": "Sign out",
     "find.heading": "Find your order",
     "find.intro": "Enter the order number and the e-mail address you used to buy.",
     "find.number": "Order number",
     "find.email": "E-mail",
     "find.submit": "Find my order",
     "find.not_found": "We could not find an order with this number and e-mail. Check both and try again.",
+    "find.locked": "Too many tries for this order or from this connection. Please try again in {minutes} minutes: until then even the right order number and e-mail will not work.",
+    "find.locked_one": "Too many tries for this order or from this connection. Please try again in 1 minute: until then even the right order number and e-mail will not work.",
     "order.heading": "Order {number}",
     "order.delivered": "Delivered on {date}",
     "order.not_delivered": "Not delivered yet",
@@ -100,12 +103,15 @@ EN: dict[str, str] = {
 
 PT: dict[str, str] = {
     "portal.title": "Devoluções",
+    "portal.sign_out": "Terminar sessão",
     "find.heading": "Encontrar a sua encomenda",
     "find.intro": "Indique o número da encomenda e o e-mail que usou na compra.",
     "find.number": "Número da encomenda",
     "find.email": "E-mail",
     "find.submit": "Encontrar a encomenda",
     "find.not_found": "Não encontrámos nenhuma encomenda com este número e e-mail. Verifique ambos e tente de novo.",
+    "find.locked": "Demasiadas tentativas para esta encomenda ou a partir desta ligação. Por favor, tente de novo daqui a {minutes} minutos: até lá, nem o número da encomenda e o e-mail certos funcionam.",
+    "find.locked_one": "Demasiadas tentativas para esta encomenda ou a partir desta ligação. Por favor, tente de novo daqui a 1 minuto: até lá, nem o número da encomenda e o e-mail certos funcionam.",
     "order.heading": "Encomenda {number}",
     "order.delivered": "Entregue a {date}",
     "order.not_delivered": "Ainda não entregue",
@@ -196,6 +202,18 @@ _PT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         r"todos os artigos estão dentro do prazo de \1 dias e podem ser devolvidos",
     ),  # fmt: skip
     (
+        re.compile(r"^value (.+) \((.+) with the order's other returns\) is within the auto-approve limit of (.+)$"),
+        r"o valor \1 (\2 com as outras devoluções da encomenda) está dentro do limite de aprovação automática de \3",
+    ),  # fmt: skip
+    (
+        re.compile(
+            r"^value (.+) \((.+) with the order's other returns\) is above the auto-approve limit of (.+): "
+            r"a person will review it$"
+        ),
+        r"o valor \1 (\2 com as outras devoluções da encomenda) está acima do limite de aprovação automática de \3: "
+        r"uma pessoa vai analisá-la",
+    ),  # fmt: skip
+    (
         re.compile(r"^value (.+) is within the auto-approve limit of (.+)$"),
         r"o valor \1 está dentro do limite de aprovação automática de \2",
     ),  # fmt: skip
@@ -256,6 +274,7 @@ EN.update({
     "staff.nav.finance": "Finance",
     "staff.nav.returns": "Returns",
     "staff.sign_out": "Sign out",
+    "staff.credit_code": "Store credit code ending in {last4}",
     "staff.role.admin": "admin",
     "staff.role.warehouse": "warehouse",
     "staff.role.finance": "finance",
@@ -339,6 +358,7 @@ PT.update({
     "staff.nav.finance": "Finanças",
     "staff.nav.returns": "Devoluções",
     "staff.sign_out": "Sair",
+    "staff.credit_code": "Código de crédito em loja terminado em {last4}",
     "staff.role.admin": "administração",
     "staff.role.warehouse": "armazém",
     "staff.role.finance": "finanças",
@@ -422,8 +442,18 @@ PT.update({
 _PT_CONDITIONS = {"new": "novo", "opened": "aberto", "damaged": "danificado"}
 _PT_EVENTS = {"in transit": "em trânsito", "delivered": "entregue", "exception": "problema",
               "pre transit": "etiqueta registada, ainda por enviar", "out for delivery": "em distribuição"}  # fmt: skip
-_PT_REVIEW = {"refund is above the review threshold": "o reembolso está acima do limite de revisão"}
+_PT_REVIEW = {"refund is above the review threshold": "o reembolso está acima do limite de revisão",
+              "refund with the order's other returns is above the review threshold":
+                  "o reembolso, com as outras devoluções da encomenda, está acima do limite de revisão"}  # fmt: skip
+# Who did it, as the workflow names roles for shoppers; older entries name the staff member instead ("por ana").
+_PT_BY = {"the shop": "pela loja", "the warehouse": "pelo armazém", "shopper": "pelo cliente"}
+_PT_AT_REQUEST_OF = {"shopper": "do cliente", "the shop": "da loja"}
+
 _PT_DONE = {"exchange shipped": "troca enviada", "nothing to pay back": "nada a devolver"}
+
+
+def _pt_by(who: str) -> str:
+    return _PT_BY.get(who, f"por {who}")
 
 
 def _pt_part(part: str) -> str:
@@ -447,10 +477,9 @@ _PT_TIMELINE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: "devolução pedida: " + "; ".join(policy_text(x, "pt") for x in m.group(1).split("; "))),
     (re.compile(r"^return label issued, tracking number (\S+)$"),
      lambda m: f"etiqueta de devolução emitida, número de seguimento {m.group(1)}"),
-    (re.compile(r"^approved by (.+)$"), lambda m: f"aprovada por {m.group(1)}"),
+    (re.compile(r"^approved by (.+)$"), lambda m: f"aprovada {_pt_by(m.group(1))}"),
     (re.compile(r"^rejected: (.*)$"), lambda m: f"recusada: {m.group(1)}"),
-    (re.compile(r"^cancelled by shopper$"), lambda m: "cancelada pelo cliente"),
-    (re.compile(r"^cancelled by (.+)$"), lambda m: f"cancelada por {m.group(1)}"),
+    (re.compile(r"^cancelled by (.+)$"), lambda m: f"cancelada {_pt_by(m.group(1))}"),
     (re.compile(r"^parcel scanned by the carrier$"), lambda m: "encomenda registada pela transportadora"),
     (re.compile(r"^parcel delivered to the warehouse$"), lambda m: "encomenda entregue no armazém"),
     (re.compile(r"^carrier reported a problem with parcel (\S+)$"),
@@ -464,13 +493,13 @@ _PT_TIMELINE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
                f"{'ao cliente' if m.group(2) == 'shopper' else 'ao armazém'}: contacte o cliente"),
     (re.compile(r"^no carrier scan within (\d+) days$"), lambda m: f"sem registo da transportadora em {m.group(1)} dias"),
     (re.compile(r"^inspected by (.+?): (.*)$"),
-     lambda m: f"inspecionada por {m.group(1)}: " + ", ".join(_pt_part(x) for x in m.group(2).split(", "))),
+     lambda m: f"inspecionada {_pt_by(m.group(1))}: " + ", ".join(_pt_part(x) for x in m.group(2).split(", "))),
     (re.compile(r"^finance review: (.*)$"),
      lambda m: "revisão financeira: " + "; ".join(_pt_part(x) for x in m.group(1).split("; "))),
     (re.compile(r"^refund of (.+?) approved by ([^:]+)(?:: (.*))?$"),
-     lambda m: _with_note(f"reembolso de {m.group(1)} aprovado por {m.group(2)}", m.group(3))),
+     lambda m: _with_note(f"reembolso de {m.group(1)} aprovado {_pt_by(m.group(2))}", m.group(3))),
     (re.compile(r"^refund denied by ([^:]+)(?:: (.*))?$"),
-     lambda m: _with_note(f"reembolso recusado por {m.group(1)}", m.group(2))),
+     lambda m: _with_note(f"reembolso recusado {_pt_by(m.group(1))}", m.group(2))),
     (re.compile(r"^replacement out of stock for (.+): refunded$"),
      lambda m: f"artigo de troca esgotado ({m.group(1)}): reembolsado"),
     (re.compile(r"^completed: (.*)$"), lambda m: "concluída: " + ", ".join(_pt_part(x) for x in m.group(1).split(", "))),
@@ -498,6 +527,7 @@ EN.update({
     "order.bad_parcels": "Choose between 1 and {most} parcels.",
     "return.new_label": "Get a new label",
     "return.new_label_hint": "Lost or damaged your label? A new one replaces it; the old one stops working.",
+    "return.label_wait": "You have had as many new labels as we can make in 24 hours. You can ask for another one after {when}.",
     "staff.nav.exceptions": "Exceptions",
     "staff.exceptions.heading": "Exceptions",
     "staff.exceptions.intro": "Returns whose parcel stopped moving or that the carrier reported a problem with.",
@@ -516,6 +546,7 @@ PT.update({
     "order.bad_parcels": "Escolha entre 1 e {most} volumes.",
     "return.new_label": "Pedir uma nova etiqueta",
     "return.new_label_hint": "Perdeu ou estragou a etiqueta? Uma nova substitui-a; a antiga deixa de ser válida.",
+    "return.label_wait": "Já recebeu todas as etiquetas novas que podemos emitir em 24 horas. Pode pedir outra depois de {when}.",
     "staff.nav.exceptions": "Exceções",
     "staff.exceptions.heading": "Exceções",
     "staff.exceptions.intro": "Devoluções cuja encomenda parou ou em que a transportadora comunicou um problema.",
@@ -529,7 +560,7 @@ PT.update({
 
 _PT_TIMELINE.extend([
     (re.compile(r"^new return label issued at the request of (.+), tracking number (.+)$"),
-     lambda m: f"nova etiqueta de devolução emitida a pedido de {'cliente' if m.group(1) == 'shopper' else m.group(1)}, "
+     lambda m: f"nova etiqueta de devolução emitida a pedido {_PT_AT_REQUEST_OF.get(m.group(1), 'de ' + m.group(1))}, "
                f"número de seguimento {m.group(2)}"),
     (re.compile(r"^(\d+) return labels issued, tracking numbers (.+)$"),
      lambda m: f"{m.group(1)} etiquetas de devolução emitidas, números de seguimento {m.group(2)}"),
@@ -544,7 +575,7 @@ _PT_TIMELINE.extend([
     (re.compile(r"^parcel (\d+)/(\d+) delivered to the warehouse; waiting for (\d+) more$"),
      lambda m: f"volume {m.group(1)}/{m.group(2)} entregue no armazém; faltam {m.group(3)}"),
     (re.compile(r"^receiving closed by (.+?); parcels that never arrived: (.+)$"),
-     lambda m: f"receção fechada por {m.group(1)}; volumes que não chegaram: "
+     lambda m: f"receção fechada {_pt_by(m.group(1))}; volumes que não chegaram: "
                + ("nenhum" if m.group(2) == "none" else m.group(2))),
 ])  # fmt: skip
 

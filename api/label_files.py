@@ -63,7 +63,8 @@ async def label_response(row: ShipmentRow, fmt: Format, disposition: str = "inli
     name = (
         f"return-label-{row.return_id}" + (f"-{row.parcel}" if row.parcel > 1 else "") + ("-a4" if fmt == "a4" else "")
     )
-    headers = {"Content-Disposition": f'{disposition}; filename="{name}.{suffix}"', "Cache-Control": "private"}
+    # The label carries the shopper's name and address: no shared or browser cache keeps it.
+    headers = {"Content-Disposition": f'{disposition}; filename="{name}.{suffix}"', "Cache-Control": "no-store"}
     # Drawing a label takes tens of milliseconds of CPU: off the event loop, so other requests keep flowing.
     content = await run_in_threadpool(label_bytes, row, fmt)
     return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -62,10 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Each error names its field as a dotted path, e.g. "body.lines.0.quantity".
-        detail = [
-            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"], "type": e["type"]} for e in exc.errors()
-        ]
+        # Each error names its field as a dotted path, e.g. "body.lines.0.quantity". No `input`: it is the very value
+        # refused (a NUL, a lone surrogate). The reason without pydantic's "Value error, " before our own sentence.
+        detail = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"].removeprefix("Value error, "),
+                   "type": e["type"]} for e in exc.errors()]  # fmt: skip
         return JSONResponse({"detail": detail}, status_code=422)
 
     for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
 
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
 from domain.money import format_amount
@@ -24,17 +25,63 @@ templates.env.globals["money"] = format_amount
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether cookies get `Secure`. A TLS proxy that does not forward the scheme (or is not trusted to,
+    REVERSO_FORWARDED_ALLOW_IPS) makes the request look like plain HTTP: the public URL says what shoppers use."""
+    return request.url.scheme == "https" or request.app.state.settings.public_url.startswith("https://")
+
+
+def sign_in_seen(request: Request, who: object) -> None:
+    """Remember who the request's session cookie signed in, for the page: its sign-out form and no-store."""
+    request.state.signed_in = who is not None
+
+
+def signed_in(request: Request) -> bool:
+    return bool(getattr(request.state, "signed_in", False))
 
 
 def first(form: dict[str, list[str]], key: str) -> str:
     return (form.get(key) or [""])[0].strip()
 
 
+# Forms are parsed by hand (parse_qs), so their fields are checked here against the same domain.text types the JSON
+# API's models use: a page re-renders the form with the reason instead of passing the value on.
+_ADAPTERS: dict[int, TypeAdapter[Any]] = {}
+
+
+def problem(value: str, kind: Any) -> str | None:
+    """Why a form field's `value` is not a `kind` (e.g. domain.text.Note), or None when it is one."""
+    adapter = _ADAPTERS.get(id(kind))
+    if adapter is None:
+        adapter = _ADAPTERS[id(kind)] = TypeAdapter(kind)
+    try:
+        adapter.validate_python(value)
+    except ValidationError as e:
+        return first_error(e)
+    return None
+
+
+def first_error(e: ValidationError) -> str:
+    """The first error of `e` as one line for a page, "field: why" (pydantic's own text ends in a URL)."""
+    error = e.errors()[0]
+    where = ".".join(str(x) for x in error["loc"])
+    why = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {why}" if where else why
+
+
+def whole_number(text: str, most: int) -> int | None:
+    """`text` as an integer from 0 to `most`, else None. ASCII digits only: "²" passes str.isdigit() and then fails
+    int(), as do a few thousand digits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        return None
+    value = int(text)
+    return value if value <= most else None
+
+
 class Pages:
     """Rendering and form handling for one area of pages (`portal` or `staff`)."""
 
     def __init__(self, area: str, samesite: Literal["lax", "strict"], no_store: bool = False) -> None:
+        """`no_store`: every page of the area; otherwise pages for a signed-in visitor (`signed_in`) only."""
         self.area, self.samesite, self.no_store = area, samesite, no_store
         self.csrf_cookie = f"{area}_csrf"
 
@@ -49,11 +96,13 @@ class Pages:
         """A page in the request's language, with the CSRF and language cookies kept in place."""
         lang = choose_lang(request)
         csrf = self.csrf_token(request)
+        visitor = signed_in(request)
         ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
                "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
-               **context}  # fmt: skip
+               "signed_in": visitor, **context}  # fmt: skip
         response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-        if self.no_store:
+        if self.no_store or visitor:
+            # A shared or back-button cache must not keep someone's order, address or return.
             response.headers["Cache-Control"] = "no-store"
         if request.cookies.get(self.csrf_cookie) != csrf:
             response.set_cookie(self.csrf_cookie, csrf, httponly=True, samesite=self.samesite,

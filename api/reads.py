@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth import Shopper, Staff, resolve
+from api.auth import Shopper, Staff, console_staff, resolve
 from db.engine import read
 from db.models import ReturnRow
 from settings import Settings
@@ -20,6 +20,11 @@ RETURN_STATE = select(ReturnRow.state, ReturnRow.order_number).where(ReturnRow.i
 
 async def principal_of(settings: Settings, token: str) -> Staff | Shopper | None:
     return await read(settings.resolved_database_url(), lambda conn: resolve(conn, token))
+
+
+async def console_staff_of(settings: Settings, session_id: str) -> Staff | None:
+    """Who a staff console cookie signs in: one SELECT, like a bearer token's."""
+    return await read(settings.resolved_database_url(), lambda conn: console_staff(conn, session_id))
 
 
 def may_see(who: Staff | Shopper, order_number: str) -> bool:

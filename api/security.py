@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,6 +16,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
+WITH_CSP = {**HEADERS, "Content-Security-Policy": CSP}
 # FastAPI's Swagger UI page starts itself with an inline script: the one page without the CSP.
 DOCS = ("/docs",)
 
@@ -31,18 +33,28 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with_csp = not scope["path"].startswith(DOCS)
+        wanted = headers_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.update(HEADERS)
-                if with_csp:
-                    headers["Content-Security-Policy"] = CSP
+                MutableHeaders(scope=message).update(wanted)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
+def headers_for(path: str) -> dict[str, str]:
+    return HEADERS if path.startswith(DOCS) else WITH_CSP
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    """The 500 for an unhandled exception, shaped like every other error (which is still raised on, for the log)."""
+    return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
 def install(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+    """SecurityHeaders around the whole middleware stack, not as one of the app's middleware: FastAPI puts its
+    ServerErrorMiddleware (the 500s) and body-size limit (413) outside those, and their answers went out bare."""
+    app.add_exception_handler(Exception, server_error)
+    inner = app.build_middleware_stack  # Starlette builds the stack at the first request, from this method
+    app.build_middleware_stack = lambda: SecurityHeaders(inner())  # type: ignore[method-assign]

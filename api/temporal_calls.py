@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
 from api.deps import UNAVAILABLE
 from settings import Settings
+from workflows.logistics import RATE_LIMITED
 
 T = TypeVar("T")
 # The SDK's default retries an unreachable server for 10 s; an HTTP caller waiting that long would rather
@@ -28,11 +35,17 @@ async def connect(settings: Settings) -> Client:
                                 data_converter=pydantic_data_converter, retry_config=API_RETRIES)  # fmt: skip
 
 
-async def call(op: Awaitable[T], release: AsyncSession | None = None) -> T:
-    """Await a workflow operation; a rejected update is a 409 (wrong status) or 422 (bad field).
+async def call(
+    op: Awaitable[T], release: AsyncSession | None = None, workflow: WorkflowHandle[Any, Any] | None = None
+) -> T:
+    """Await a workflow operation; a rejected update is a 409 (wrong status), 422 (bad field) or 429 (a limit, with
+    Retry-After: the workflow's seconds until it allows the change again).
 
     `release`: the request's database session, whose connection goes back to the pool first. An update can take
-    seconds (a label is drawn, the read model written), and shoppers waiting on one must not hold the pool."""
+    seconds (a label is drawn, the read model written), and shoppers waiting on one must not hold the pool.
+    `workflow`: the one `op` updates. A route checks the return's status in the read model first, but the workflow
+    may finish before the update reaches it, and the engine then answers "not found": with the handle, that is the
+    409 naming the status the return ended in, as the check would have given a moment later."""
     if release is not None:
         await release.close()
     try:
@@ -44,16 +57,40 @@ async def call(op: Awaitable[T], release: AsyncSession | None = None) -> T:
             raise HTTPException(
                 422, {"message": message, "lines": list(cause.details[0]) if cause.details else []}
             ) from e
+        if isinstance(cause, ApplicationError) and cause.type == RATE_LIMITED:
+            wait = int(cause.details[0]) if cause.details else 60
+            raise HTTPException(429, message, headers={"Retry-After": str(wait)}) from e
         raise HTTPException(409 if message.startswith("status:") else 422, message) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
         raise HTTPException(503, "the workflow did not answer in time; try again", headers=UNAVAILABLE) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
+            ended = await ended_as(workflow) if workflow is not None else None
+            if ended is not None:
+                raise HTTPException(409, f"status: the return is {ended} and can no longer change") from e
             raise HTTPException(404, "return not found") from e
         if unreachable(e):
             raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
                                 headers=UNAVAILABLE) from e  # fmt: skip
         raise
+
+
+async def ended_as(workflow: WorkflowHandle[Any, Any]) -> str | None:
+    """The status a finished return's workflow ended with (its result); None while it runs or when there is none."""
+    try:
+        described = await workflow.describe()
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            return None
+        if unreachable(e):
+            raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
+                                headers=UNAVAILABLE) from e  # fmt: skip
+        raise
+    if described.status in (None, WorkflowExecutionStatus.RUNNING):
+        return None
+    if described.status == WorkflowExecutionStatus.COMPLETED:
+        return str(await call(workflow.result()))
+    return described.status.name.lower()  # failed, terminated, timed_out: ended without a status of its own
 
 
 def unreachable(e: RPCError) -> bool:

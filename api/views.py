@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from api.auth import Shopper, Staff
 from domain.models import ReturnState
 
 
@@ -58,7 +60,9 @@ class ShipmentView(BaseModel):
 class TimelineView(BaseModel):
     at: datetime
     status: str
-    message: str
+    message: str  # names roles ("approved by the shop"), never a staff member
+    by: str = ""  # the staff token's name that did it: staff only, "" for shoppers
+    note: str = ""  # finance's or the warehouse's note: staff only, "" for shoppers
 
 
 class ReturnView(BaseModel):
@@ -72,7 +76,10 @@ class ReturnView(BaseModel):
     decision_reasons: list[str]
     # Why the shop's screening (block list, serial returner) holds it; filled for staff only, [] for shoppers.
     review_notes: list[str] = []
+    # Spends like cash: its shopper, finance and integration (the shop's checkout) read it; admin and warehouse get
+    # null and, like everybody, the last four characters to tell codes apart.
     store_credit_code: str | None
+    store_credit_code_last4: str | None = None
     created_at: datetime
     updated_at: datetime
     workflow_url: str | None = None
@@ -93,11 +100,48 @@ class CreatedReturn(ReturnView):
     decision: DecisionView
 
 
+# Who reads a store-credit code in full besides its shopper: finance reconciles it, the shop's checkout spends it.
+CODE_ROLES = ("finance", "integration")
+
+# Timeline messages written before the workflow named roles (TimelineEntry.by) carry the staff member's token name
+# and finance's note; a shopper reads them with the role and without the note.
+_LEGACY_FOR_SHOPPERS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^approved by .+$", re.S), "approved by the shop"),
+    (re.compile(r"^cancelled by (?!shopper$).+$", re.S), "cancelled by the shop"),
+    (re.compile(r"^inspected by [^:]+: (.*)$", re.S), r"inspected by the warehouse: \1"),
+    (re.compile(r"^refund of (.+?) approved by .+$", re.S), r"refund of \1 approved by the shop"),
+    (re.compile(r"^refund denied by .+$", re.S), "refund denied by the shop"),
+]
+
+
+def shopper_message(message: str) -> str:
+    for pattern, replacement in _LEGACY_FOR_SHOPPERS:
+        if pattern.match(message):
+            return pattern.sub(replacement, message, count=1)
+    return message
+
+
+def _timeline(entry: Any, staff: bool) -> TimelineView:
+    # `by` and `note` arrive with the workflow that writes them; older entries have neither.
+    by, note = getattr(entry, "by", "") or "", getattr(entry, "note", "") or ""
+    if staff:
+        return TimelineView(at=entry.at, status=entry.status, message=entry.message, by=by, note=note)
+    message = entry.message if by else shopper_message(entry.message)
+    return TimelineView(at=entry.at, status=entry.status, message=message)
+
+
 def return_view(
-    state: ReturnState | dict[str, Any], workflow_url: str | None = None, staff: bool = False
+    state: ReturnState | dict[str, Any],
+    workflow_url: str | None = None,
+    staff: bool = False,
+    who: Staff | Shopper | None = None,
 ) -> ReturnView:
-    """The API's view of a return; `staff` adds what only staff may read (the review notes)."""
+    """The API's view of a return for its reader: a staff `who` (or `staff`) reads what only staff may (review
+    notes, line notes, who did what); anything else gets the shopper's view. The store-credit code in full goes to
+    the shopper and to CODE_ROLES only, so callers who know the reader pass `who`."""
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
+    staff = staff or isinstance(who, Staff)
+    shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
     lines = []
     for line in st.lines:
         d = line.decision
@@ -107,19 +151,20 @@ def return_view(
                                     unit_price=d.unit_price, reason=d.reason, resolution=d.resolution,
                                     exchange_sku=d.exchange_sku, refund=refund, store_credit=credit, fee=d.fee,
                                     accepted_quantity=line.accepted_quantity, condition=line.condition,
-                                    restock=line.restock, note=line.note,
+                                    restock=line.restock, note=line.note if staff else "",
                                     exchanged_quantity=line.exchanged_quantity, reasons=d.reasons,
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
                                     exchange_fee=d.exchange_fee, difference_to=d.difference_to))  # fmt: skip
+    code = st.store_credit_code
     return ReturnView(
         id=st.id, order_number=st.order_number, status=st.status, lines=lines,
         shipments=[ShipmentView(**s.model_dump()) for s in st.shipments],
         amounts=Amounts(currency=st.currency, refund_total=st.refund_total,
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
-        timeline=[TimelineView(at=t.at, status=t.status, message=t.message) for t in st.timeline],
+        timeline=[_timeline(t, staff) for t in st.timeline],
         decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
-        store_credit_code=st.store_credit_code,
+        store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
         policy_version=st.policy_version, attention=st.attention, attention_reason=st.attention_reason,
     )  # fmt: skip

@@ -59,6 +59,17 @@ class StaffToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class StaffSession(Base):
+    """A staff console sign-in. The cookie carries a random id, kept here only as its hash, and never the token:
+    the session dies at sign-out, at expiry, or when its token is revoked (the join on staff_tokens)."""
+
+    __tablename__ = "staff_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff_tokens.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = _now()
+
+
 class PortalSession(Base):
     __tablename__ = "portal_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)

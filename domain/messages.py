@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from domain.models import Address, Decision, Order, ReturnLineRequest, ReturnState, Shipment
+from domain.models import MAX_PARCELS, Address, Decision, Order, ReturnLineRequest, ReturnState, Shipment
 from domain.policy import PolicySettings
 
 
@@ -16,8 +17,10 @@ class ReturnInput(BaseModel):
 
 
 class SubmitRequest(BaseModel):
-    lines: list[ReturnLineRequest]
-    parcels: int = 1  # one inbound label per parcel
+    """The `submit` update's argument: bounded as ReturnRequest is, for callers that reach the workflow directly."""
+
+    lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
+    parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # one inbound label per parcel
 
 
 class SubmitAnswer(ReturnState):
@@ -38,6 +41,9 @@ class ClaimResult(BaseModel):
     policy: PolicySettings
     decision: Decision
     policy_version: int | None = None  # None in histories from before policy versions
+    # What the order's other returns held when this one was claimed (domain.policy.others_value): the refund-review
+    # threshold counts it, as decide() did the other limits. 0 in histories from before.
+    others_value: int = 0
 
 
 class LabelRequest(BaseModel):

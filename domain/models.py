@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from domain.bounds import MinorUnits, ShopDateTime
 from domain.money import normalize_currency
+from domain.text import Email, Identifier, Note, OneLine, OptionalText, ShortText
 
 Status = Literal[
     "pending_approval",
@@ -30,9 +32,11 @@ Condition = Literal["new", "opened", "damaged"]
 CarrierEventKind = Literal[
     "pre_transit", "in_transit", "out_for_delivery", "delivered", "exception", "returned_to_sender"
 ]
-MinorUnits = Annotated[int, Field(ge=0, le=10**12)]
-Quantity = Annotated[int, Field(ge=1, le=10_000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_QUANTITY = 10_000  # units of one line
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+Currency = Annotated[str, Field(min_length=3, max_length=3), OneLine]  # then checked against ISO 4217
+# A carrier's tracking number, as the shipments and carrier_events columns hold it.
+TrackingNumber = Annotated[str, Field(min_length=1, max_length=64), OneLine]
 MAX_PARCELS = 10  # labels one return may ask for: more boxes than this is a freight job
 
 
@@ -43,10 +47,10 @@ class Strict(BaseModel):
 class Address(Strict):
     name: ShortText
     line1: ShortText
-    line2: Annotated[str, Field(max_length=200)] = ""
+    line2: OptionalText = ""
     city: ShortText
-    postal_code: Annotated[str, Field(max_length=20)] = ""
-    region: Annotated[str, Field(max_length=100)] = ""
+    postal_code: Annotated[str, Field(max_length=20), OneLine] = ""
+    region: Annotated[str, Field(max_length=100), OneLine] = ""
     country: Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 
@@ -56,23 +60,24 @@ class Payment(Strict):
 
 
 class OrderLine(Strict):
-    id: ShortText
-    sku: ShortText
+    # At most 100: a line id goes into ledger keys (return id, kind, line id) of 200 characters.
+    id: Identifier
+    sku: Identifier
     title: ShortText
     quantity: Quantity
     unit_price: MinorUnits
     final_sale: bool = False
     # What the policy's per-tag / per-category rules (window, non-returnable) look at.
-    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=50)] = []
-    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    tags: Annotated[list[Identifier], Field(max_length=50)] = []
+    category: Identifier | None = None
 
 
 class Order(Strict):
     number: ShortText
-    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-    currency: str
-    placed_at: datetime
-    delivered_at: datetime | None = None
+    email: Email
+    currency: Currency
+    placed_at: ShopDateTime
+    delivered_at: ShopDateTime | None = None
     payment: Payment
     shipping_address: Address
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
@@ -81,11 +86,6 @@ class Order(Strict):
     @classmethod
     def _currency(cls, v: str) -> str:
         return normalize_currency(v)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        return v.strip().lower()
 
     @model_validator(mode="after")
     def _unique_lines(self) -> Order:
@@ -99,11 +99,11 @@ class Order(Strict):
 
 
 class ReturnLineRequest(Strict):
-    line_id: ShortText
+    line_id: Identifier
     quantity: Quantity
-    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Identifier
     resolution: Resolution
-    exchange_sku: ShortText | None = None
+    exchange_sku: Identifier | None = None
     # An exchange for a cheaper item: how the difference comes back.
     difference_to: Literal["refund", "store_credit"] = "refund"
 
@@ -172,30 +172,30 @@ class Decision(BaseModel):
 
 
 class InspectionLine(Strict):
-    line_id: ShortText
-    accepted_quantity: Annotated[int, Field(ge=0, le=10_000)]
+    line_id: Identifier
+    accepted_quantity: Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
     condition: Condition
     restock: bool
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: Note = ""
 
 
 class Inspection(Strict):
     lines: Annotated[list[InspectionLine], Field(min_length=1, max_length=100)]
-    inspected_by: str = ""
+    inspected_by: str = ""  # the staff token's name, read from PostgreSQL: not input
 
 
 class RefundReview(Strict):
     approve: bool
     amount: MinorUnits | None = None
-    note: Annotated[str, Field(max_length=1000)] = ""
-    reviewed_by: str = ""
+    note: Note = ""
+    reviewed_by: str = ""  # as inspected_by
 
 
 class CarrierEvent(BaseModel):
-    tracking_number: str
+    tracking_number: TrackingNumber
     event: CarrierEventKind
-    occurred_at: datetime
-    event_id: str = ""
+    occurred_at: ShopDateTime
+    event_id: Annotated[str, Field(max_length=200), OneLine] = ""  # carrier_events.event_id
 
 
 class Shipment(BaseModel):
@@ -218,7 +218,9 @@ class TimelineEntry(BaseModel):
     seq: int
     at: datetime
     status: str
-    message: str
+    message: str  # names roles ("approved by the shop"), never a person: shoppers read it
+    by: str = ""  # the staff member (token name) who did it: staff only; "" for the shopper and the system
+    note: str = ""  # what finance wrote with a refund decision: staff only
 
 
 class ReturnLineState(BaseModel):

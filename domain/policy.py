@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, TypedDict, cast
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
+from domain.bounds import BasisPoints, Count, Days, MinorUnits, PositiveDays
 from domain.eligibility import judge_line
 from domain.fees import price_lines
 from domain.models import (
@@ -24,9 +25,12 @@ from domain.models import (
 )
 from domain.money import format_amount
 from domain.screening import approval_reasons, keep_it
+from domain.text import Email, Identifier
 
-Days = Annotated[int, Field(ge=0, le=3650)]
-BasisPoints = Annotated[int, Field(ge=0, le=10_000)]
+# Lists and maps an admin edits by hand: far above any real shop's, low enough that one document stays small.
+Reasons = Annotated[list[Identifier], Field(max_length=100)]
+Tags = Annotated[list[Identifier], Field(max_length=1000)]
+DaysBy = Annotated[dict[Identifier, Days], Field(max_length=1000)]
 
 
 class ReturnerHistory(BaseModel):
@@ -37,19 +41,19 @@ class ReturnerHistory(BaseModel):
 
 
 class PolicySettings(BaseModel):
-    window_days: int = Field(30, ge=0)
-    auto_approve_limit: int = Field(25_000, ge=0, description="minor units of the order's currency")
-    refund_review_threshold: int = Field(50_000, ge=0)
-    shipment_expiry_days: int = Field(14, ge=1)
-    shipment_reminder_days: int = Field(7, ge=1)
-    approval_reminder_days: int = Field(3, ge=1)
-    inspection_reminder_days: int = Field(5, ge=1)
-    return_shipping_fee: int = Field(0, ge=0, description="deducted once from refunds; waived otherwise")
-    restocking_fee_bps: int = Field(0, ge=0, le=10_000)
-    restocking_fee_reasons: list[str] = ["changed_mind"]
-    store_credit_bonus_bps: int = Field(0, ge=0, le=10_000)
-    store_credit_expiry_days: int = Field(365, ge=0, description="0: store credit never expires")
-    reasons: list[str] = [
+    window_days: Days = 30
+    auto_approve_limit: MinorUnits = Field(25_000, description="minor units of the order's currency")
+    refund_review_threshold: MinorUnits = 50_000
+    shipment_expiry_days: PositiveDays = 14
+    shipment_reminder_days: PositiveDays = 7
+    approval_reminder_days: PositiveDays = 3
+    inspection_reminder_days: PositiveDays = 5
+    return_shipping_fee: MinorUnits = Field(0, description="deducted once from refunds; waived otherwise")
+    restocking_fee_bps: BasisPoints = 0
+    restocking_fee_reasons: Reasons = ["changed_mind"]
+    store_credit_bonus_bps: BasisPoints = 0
+    store_credit_expiry_days: Days = Field(365, description="0: store credit never expires")
+    reasons: Reasons = [
         "too_small",
         "too_big",
         "changed_mind",
@@ -58,30 +62,29 @@ class PolicySettings(BaseModel):
         "not_as_described",
     ]
     # --- policy as data (a versioned document; see domain/policy_document.py) ---
-    window_days_by_tag: dict[str, Days] = {}  # a tag's window wins over the category's; the longest tag wins
-    window_days_by_category: dict[str, Days] = {}
-    non_returnable_tags: list[str] = ["final_sale", "non_returnable"]
+    window_days_by_tag: DaysBy = {}  # a tag's window wins over the category's; the longest tag wins
+    window_days_by_category: DaysBy = {}
+    non_returnable_tags: Tags = ["final_sale", "non_returnable"]
     # reason -> basis points; unset: restocking_fee_bps for each of restocking_fee_reasons (the older form)
-    restocking_fee_bps_by_reason: dict[str, BasisPoints] | None = None
-    keep_it_below: int = Field(0, ge=0, description="refund without return when the value is below this; 0: off")
-    blocked_emails: list[str] = []  # never auto-approved
-    serial_window_days: int = Field(90, ge=1)
-    serial_max_returns: int | None = Field(None, ge=0, description="more returns than this in the window: review")
-    serial_max_value: int | None = Field(None, ge=0, description="more value returned in the window: review")
+    restocking_fee_bps_by_reason: Annotated[dict[Identifier, BasisPoints], Field(max_length=100)] | None = None
+    keep_it_below: MinorUnits = Field(0, description="refund without return when the value is below this; 0: off")
+    blocked_emails: Annotated[list[Email], Field(max_length=10_000)] = []  # never auto-approved
+    serial_window_days: PositiveDays = 90
+    serial_max_returns: Count | None = Field(None, description="more returns than this in the window: review")
+    serial_max_value: MinorUnits | None = Field(None, description="more value returned in the window: review")
     # --- exchanges (domain/exchanges.py) ---
     exchange_fallback: Literal["refund", "store_credit"] = "refund"  # when the replacement cannot ship
     free_exchanges: bool = Field(True, description="exchanges of equal or lower value bear no return shipping fee")
     instant_exchange: bool = Field(False, description="ship the replacement at approval, under a card hold")
     # --- logistics (workflows/logistics.py) ---
-    label_validity_days: int = Field(
-        28, ge=1, description="an unused label is voided after this; a new one can be asked"
+    label_validity_days: PositiveDays = Field(
+        28, description="an unused label is voided after this; a new one can be asked"
     )
-    stuck_parcel_days: int = Field(5, ge=1, description="no carrier scan this long after in_transit: an exception")
-
-    @field_validator("blocked_emails")
-    @classmethod
-    def _lower_emails(cls, v: list[str]) -> list[str]:
-        return [x.strip().lower() for x in v]
+    stuck_parcel_days: PositiveDays = Field(5, description="no carrier scan this long after in_transit: an exception")
+    # Each reissue voids and makes every parcel's label (bought again from a carrier API) and mails them all.
+    label_reissues_per_day: int = Field(
+        3, ge=1, le=100, description="new labels a return may get in any 24 hours; past it the API answers 429"
+    )
 
     def restocking_bps(self, reason: str) -> int:
         if self.restocking_fee_bps_by_reason is not None:
@@ -142,9 +145,11 @@ def decide(
     defaults = all(x.reasons[0].startswith("return window of ") and " (" not in x.reasons[0] for x in lines)
     window = f"the {policy.window_days}-day return window" if defaults else "its return window"
     reasons = [f"every line is within {window} and returnable"]
-    screened, review, notes = approval_reasons(order, value_total, policy, history)
+    # Limits count the order's other returns too: five one-unit returns must not pass where one of five would not.
+    others = others_value(order, returned)
+    screened, review, notes = approval_reasons(order, value_total, policy, history, others)
     reasons += screened
-    keep = not review and keep_it(lines, value_total, policy)
+    keep = not review and keep_it(lines, value_total + others, policy)
     _explain(lines, price_lines(lines, policy, order.currency, keep_it=keep))
     if keep:
         limit = format_amount(policy.keep_it_below, order.currency)
@@ -209,12 +214,23 @@ def settle(lines: list[ReturnLineState], policy: PolicySettings, currency: str |
     return settled
 
 
-def needs_review(lines: list[ReturnLineState], settled: list[LineDecision], policy: PolicySettings) -> list[str]:
-    """Why finance must look at this refund; empty when it can be paid at once."""
+def others_value(order: Order, returned: dict[str, int]) -> int:
+    """What the order's other returns hold (`returned`: units per line of those not rejected, cancelled or expired),
+    at the lines' prices: the most they can pay back."""
+    return sum(line.unit_price * returned.get(line.id, 0) for line in order.lines)
+
+
+def needs_review(
+    lines: list[ReturnLineState], settled: list[LineDecision], policy: PolicySettings, others: int = 0
+) -> list[str]:
+    """Why finance must look at this refund; empty when it can be paid at once. `others`: others_value() when the
+    return was filed, so a refund split over several returns is reviewed as one."""
     why = []
     refund = sum(x.refund for x in settled)
     if refund > policy.refund_review_threshold:
         why.append("refund is above the review threshold")
+    elif refund and refund + others > policy.refund_review_threshold:
+        why.append("refund with the order's other returns is above the review threshold")
     for x in lines:
         if (x.accepted_quantity or 0) < x.decision.quantity:
             why.append(f"line {x.decision.line_id} was refused at inspection")

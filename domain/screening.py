@@ -19,13 +19,15 @@ REVIEW_FOR_SCREENING = "a person will review this return before it goes ahead"
 
 
 def approval_reasons(
-    order: Order, value_total: int, policy: PolicySettings, history: ReturnerHistory | None
+    order: Order, value_total: int, policy: PolicySettings, history: ReturnerHistory | None, others: int = 0
 ) -> tuple[list[str], bool, list[str]]:
     """(the shopper's reasons, whether a person must review it, the staff's review notes); every rule says
-    why, passed or not."""
+    why, passed or not. `others`: what the order's other returns hold, which the auto-approve limit counts too."""
     limit = format_amount(policy.auto_approve_limit, order.currency)
     shown = format_amount(value_total, order.currency)
-    if value_total <= policy.auto_approve_limit:
+    if others:
+        shown += f" ({format_amount(value_total + others, order.currency)} with the order's other returns)"
+    if value_total + others <= policy.auto_approve_limit:
         reasons, review = [f"value {shown} is within the auto-approve limit of {limit}"], False
     else:
         reasons, review = [f"value {shown} is above the auto-approve limit of {limit}: a person will review it"], True
@@ -48,7 +50,8 @@ def approval_reasons(
 
 
 def keep_it(lines: list[LineDecision], value_total: int, policy: PolicySettings) -> bool:
-    """Refund without return: a small return of money or credit only (an exchange still ships the items)."""
+    """Refund without return: a small return of money or credit only (an exchange still ships the items).
+    `value_total` includes the order's other returns, so splitting an order into small returns keeps nothing."""
     if not 0 < value_total < policy.keep_it_below or value_total > policy.refund_review_threshold:
         return False
     return all(x.eligible and x.resolution != "exchange" for x in lines)

@@ -14,20 +14,25 @@ Decisions (README, "Logistics"):
   scan of that parcel clears it. A carrier-reported exception flags the return too.
 - With several parcels the return is received when every parcel is delivered, or when the warehouse closes
   receiving, which logs the parcels that never arrived (and voids their labels when they were never used).
+- New labels are limited to `label_reissues_per_day` in any 24 hours: each reissue voids and makes a label per
+  parcel (bought again from a carrier API) and mails them all, so an unlimited button made hundreds of labels and
+  a history of thousands of events. Past it the update is refused as RATE_LIMITED, with the seconds until the
+  oldest of those reissues is 24 hours old; the API answers 429 with that as Retry-After.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carriers.local import LocalCarrier
-    from activities.notifications import Notifications
     from domain import policy as rules
     from domain.messages import EmailInput, LabelRequest
     from domain.models import MAX_PARCELS, CarrierEvent, Order, ReturnState, Shipment, Status
@@ -37,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 MOVING = ("in_transit", "out_for_delivery")
 # Never less than this between two timer checks, so a deadline that is due now cannot spin.
 TICK = timedelta(seconds=1)
+# The failure type of a refused reissue: its details are the seconds to wait and the time it can be asked again.
+RATE_LIMITED = "RateLimited"
+REISSUE_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -51,6 +59,7 @@ class Logistics:
     stuck: set[str] = field(default_factory=set)
     flags: int = 0  # how many times a parcel was flagged stuck: part of each e-mail's once-only key
     dirty: bool = False  # a scan changed the state and nobody has projected it yet
+    reissued: list[datetime] = field(default_factory=list)  # when labels were reissued, within REISSUE_WINDOW
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -59,8 +68,11 @@ class LogisticsMixin:
 
         def _now_state(self) -> ReturnState: ...
         def _status(self) -> str: ...
-        def _log(self, status: str, message: str) -> None: ...
-        def _transition(self, status: Status, message: str) -> None: ...
+        def _log(self, status: str, message: str, by: str = "", note: str = "") -> None: ...
+        def _transition(self, status: Status, message: str, by: str = "") -> None: ...
+        def _storable(self, value: str, path: str) -> str: ...
+        def _calm(self) -> None: ...
+        async def _email(self, inp: EmailInput) -> None: ...
         def _require(self, *allowed: str) -> None: ...
         async def _project(self) -> None: ...
         async def _send(self, kind: str, context: dict[str, object], attach: str | None = None) -> None: ...
@@ -84,17 +96,24 @@ class LogisticsMixin:
     async def reissue_label(self, by: str) -> ReturnState:
         """Void the current inbound labels (if still valid) and e-mail new ones; the expiry stays where it was."""
         lx = self._lx
+        by = self._storable(by, "reissue_label.by")
         async with lx.lock:
             state = self._now_state()
             if state.status != "awaiting_shipment":  # it moved on while another label change ran
                 return state
+            # Again here: the validators of updates that arrive together all run before any of these handlers.
+            if refusal := self._reissue_refusal():
+                raise refusal
+            now = workflow.now()
+            lx.reissued = [t for t in lx.reissued if t > now - REISSUE_WINDOW] + [now]
             await self._void_labels(self._valid_labels())
             lx.generation += 1
             lx.labels_from = workflow.now()
             new = await self._create_labels()
             numbers = ", ".join(s.tracking_number for s in new)
-            self._log(state.status, f"new return label issued at the request of {by or 'shopper'}, "
-                                    f"tracking number {numbers}")  # fmt: skip
+            shopper = by in ("", "shopper")
+            self._log(state.status, f"new return label issued at the request of {'shopper' if shopper else 'the shop'}, "
+                                    f"tracking number {numbers}", by="" if shopper else by)  # fmt: skip
             await self._project()
             await self._mail("label_reissued", {"tracking_numbers": [s.tracking_number for s in new],
                                                 "expires_on": self._expires_on()},
@@ -104,11 +123,28 @@ class LogisticsMixin:
     @reissue_label.validator
     def _validate_reissue(self, by: str) -> None:
         self._require("awaiting_shipment")
+        if refusal := self._reissue_refusal():
+            raise refusal
+
+    def _reissue_refusal(self) -> ApplicationError | None:
+        """Why a new label cannot be had now (label_reissues_per_day reached), or None."""
+        limit, now = self._policy.label_reissues_per_day, workflow.now()
+        recent = sorted(t for t in self._lx.reissued if t > now - REISSUE_WINDOW)
+        if len(recent) < limit:
+            return None
+        again = recent[-limit] + REISSUE_WINDOW  # when the oldest reissue that counts is 24 hours old
+        wait = max(1, math.ceil((again - now).total_seconds()))
+        return ApplicationError(
+            f"label: new labels were issued {len(recent)} times in the last 24 hours, the most allowed; "
+            f"ask again after {again.isoformat(timespec='seconds')}",
+            wait, again.isoformat(), type=RATE_LIMITED, non_retryable=True,
+        )  # fmt: skip
 
     @workflow.update
     async def close_receiving(self, by: str) -> ReturnState:
         """The warehouse takes what came: the return is received and the parcels that never arrived are logged."""
         state = self._now_state()
+        by = self._storable(by, "close_receiving.by")
         missing = self._missing_parcels()
         unused = [s for s in missing if s.status == "label_created"]
         await self._void_labels(unused)  # never scanned: the carrier refunds an unused label
@@ -117,9 +153,9 @@ class LogisticsMixin:
         for s in missing:
             s.status = "missing"
         self._lx.stuck.clear()
-        state.attention, state.attention_reason = False, ""
+        self._calm()
         names = ", ".join(f"{s.parcel}/{s.parcels} ({s.tracking_number})" for s in missing) or "none"
-        self._transition("received", f"receiving closed by {by or 'warehouse'}; parcels that never arrived: {names}")
+        self._transition("received", f"receiving closed by the warehouse; parcels that never arrived: {names}", by=by)
         await self._project()
         return state
 
@@ -291,10 +327,9 @@ class LogisticsMixin:
                          dedupe=f"{tracking}:{lx.flags}")  # fmt: skip
 
     def _refresh_attention(self) -> None:
-        state = self._now_state()
         if self._lx.stuck or any(s.status in ("exception", "returned_to_sender") for s in self._inbound()):
             return
-        state.attention, state.attention_reason = False, ""
+        self._calm()
 
     # --- labels ----------------------------------------------------------------------------------
 
@@ -362,10 +397,6 @@ class LogisticsMixin:
         base = {"order_number": state.order_number, "currency": state.currency, "status": state.status,
                 "reasons": state.decision_reasons,
                 "tracking_number": next((s.tracking_number for s in self._valid_labels()), "")}  # fmt: skip
-        await workflow.execute_activity_method(
-            Notifications.send,
-            EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context}, dedupe=dedupe,
-                       attach_label=labels[0].tracking_number if labels else None,
-                       attach_labels=[s.tracking_number for s in labels[1:]]),
-            start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+        await self._email(EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context},
+                                     dedupe=dedupe, attach_label=labels[0].tracking_number if labels else None,
+                                     attach_labels=[s.tracking_number for s in labels[1:]]))  # fmt: skip

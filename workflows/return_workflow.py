@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     # Not `from workflows import exchange`: in that form the sandbox ran workflows/exchange.py again for every
     # workflow it started (a workflow class and a pydantic model built each time: a quarter of what starting a
     # workflow in the sandbox cost).
     import workflows.exchange as exchanges
+    from activities.base import BAD_DATA
     from activities.carriers.local import LocalCarrier
     from activities.notifications import Notifications
     from activities.payments import Payments
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.money import format_amount
+    from domain.text import scrub
     from workflows.exchange import ExchangeBook, ExchangeWorkflow
     from workflows.logistics import LogisticsMixin
     from workflows.options import RETRY, TIMEOUT
@@ -68,6 +70,8 @@ SUBMIT_WAIT = timedelta(hours=1)
 ALREADY_SUBMITTED = "this return was already submitted"
 # How long a scan for a parcel the workflow has not taken in yet waits for its label (see _shipment_taken_in).
 LABEL_WAIT = timedelta(minutes=10)
+# Who did something, as a shopper reads it in the timeline; the person's name goes to TimelineEntry.by (staff only).
+SHOPPER = "shopper"
 
 
 @workflow.defn
@@ -89,6 +93,9 @@ class ReturnWorkflow(LogisticsMixin):
         self.reject_reason = ""
         self.kept = False  # a "keep it" return: refunded without coming back
         self.exchange_book = ExchangeBook()
+        # Values that reached the workflow with characters the database cannot store, cleaned (domain.text.scrub):
+        # where they were. Staff see them as the return's attention until it ends.
+        self.bad_data: list[str] = []
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -100,6 +107,8 @@ class ReturnWorkflow(LogisticsMixin):
     async def submit(self, req: SubmitRequest) -> SubmitAnswer:
         self.submit_started = True
         info = workflow.info()
+        req, bad = scrub(req, "submit")  # an exchange SKU is looked up in the database as it came
+        self._bad_data(bad)
         self.claim = await workflow.execute_activity_method(
             ReadModel.claim,
             ClaimInput(
@@ -128,6 +137,8 @@ class ReturnWorkflow(LogisticsMixin):
             policy_version=self.claim.policy_version, created_at=now, updated_at=now,
         )  # fmt: skip
         self._log(decision.status, "return requested: " + "; ".join(decision.reasons))
+        if self.bad_data:  # what the request held is flagged now that there is a return to flag
+            self._calm()
         self._publish_status()
         self._set_parcels(req.parcels)
         if decision.approved and not self._keep_it(decision):
@@ -143,12 +154,12 @@ class ReturnWorkflow(LogisticsMixin):
 
     @workflow.update
     async def approve(self, by: str) -> ReturnState:
-        self.approved_by = by or "admin"
+        self.approved_by = self._storable(by, "approve.by")
         self.approving = True  # from here on a second approve (a retried request) is refused
         await self._issue_label()  # before the status changes, so the run loop finds the label
         if self._status() != "pending_approval":  # rejected or cancelled while the label was made
             return self._now_state()
-        self._transition("awaiting_shipment", f"approved by {self.approved_by}")
+        self._transition("awaiting_shipment", "approved by the shop", by=self.approved_by)
         await self._project()
         return self._now_state()
 
@@ -160,8 +171,8 @@ class ReturnWorkflow(LogisticsMixin):
 
     @workflow.update
     async def reject(self, reason: str) -> ReturnState:
-        self.reject_reason = reason
-        self._transition("rejected", f"rejected: {reason}")
+        self.reject_reason = self._storable(reason, "reject.reason")  # the shopper reads it, in the e-mail too
+        self._transition("rejected", f"rejected: {self.reject_reason}")
         await self._project()
         return self._now_state()
 
@@ -171,7 +182,11 @@ class ReturnWorkflow(LogisticsMixin):
 
     @workflow.update
     async def cancel(self, by: str) -> ReturnState:
-        self._transition("cancelled", f"cancelled by {by}")
+        by = self._storable(by, "cancel.by")
+        if by in ("", SHOPPER):
+            self._transition("cancelled", "cancelled by shopper")
+        else:
+            self._transition("cancelled", "cancelled by the shop", by=by)
         await self._project()
         return self._now_state()
 
@@ -183,12 +198,13 @@ class ReturnWorkflow(LogisticsMixin):
     async def record_inspection(self, inspection: Inspection) -> ReturnState:
         state = self._now_state()
         by_id = {x.line_id: x for x in inspection.lines}
-        for line in state.lines:
+        for i, line in enumerate(state.lines):
             got = by_id[line.decision.line_id]
             line.accepted_quantity, line.condition = got.accepted_quantity, got.condition
-            line.restock, line.note = got.restock, got.note
+            line.restock, line.note = got.restock, self._storable(got.note, f"lines[{i}].note")
         summary = ", ".join(f"{x.line_id}: {x.accepted_quantity} accepted ({x.condition})" for x in inspection.lines)
-        self._log(state.status, f"inspected by {inspection.inspected_by or 'warehouse'}: {summary}")
+        by = self._storable(inspection.inspected_by, "inspection.inspected_by")
+        self._log(state.status, f"inspected by the warehouse: {summary}", by=by)  # the notes are for staff
         self.inspected = True
         await self._project()
         return state
@@ -204,7 +220,8 @@ class ReturnWorkflow(LogisticsMixin):
 
     @workflow.update
     async def review_refund(self, review: RefundReview) -> ReturnState:
-        self.review = review
+        self.review, bad = scrub(review.model_copy(), "refund_review")
+        self._bad_data(bad)
         return self._now_state()
 
     @review_refund.validator
@@ -317,7 +334,8 @@ class ReturnWorkflow(LogisticsMixin):
         await self._send("received", {})
         await self._wait_for(lambda: self.inspected, self._policy.inspection_reminder_days)
         settled = self._settled()
-        why = rules.needs_review(self._now_state().lines, settled, self._policy)
+        assert self.claim is not None
+        why = rules.needs_review(self._now_state().lines, settled, self._policy, self.claim.others_value)
         if why:
             self._transition("pending_refund_review", "finance review: " + "; ".join(why))
             await self._project()
@@ -452,7 +470,6 @@ class ReturnWorkflow(LogisticsMixin):
             "store_credit_total": credit, "store_credit_code": state.store_credit_code or "",
             "store_credit_expires": expiry.date().isoformat() if expiry and credit else "",
             "exchange_tracking": outcome.shipment.tracking_number if outcome and outcome.shipment else "",
-            "note": self.review.note if self.review else "",
         })  # fmt: skip
 
     # --- helpers --------------------------------------------------------------------------------
@@ -485,20 +502,16 @@ class ReturnWorkflow(LogisticsMixin):
     def _apply_review(self, settled: list[LineDecision]) -> list[LineDecision]:
         review = self.review
         assert review is not None
-        who = review.reviewed_by or "finance"
+        # Finance's note says why, for staff: it stays out of the message the shopper reads.
         if not review.approve:
             for x in settled:
                 x.refund = 0
-            self._log(self._status(), f"refund denied by {who}" + (f": {review.note}" if review.note else ""))
+            self._log(self._status(), "refund denied by the shop", by=review.reviewed_by, note=review.note)
             return settled
         if review.amount is not None:
             settled = rules.apply_review_amount(settled, review.amount)
-        total = sum(x.refund for x in settled)
-        self._log(
-            self._status(),
-            f"refund of {format_amount(total, self._now_state().currency)} approved by {who}"
-            + (f": {review.note}" if review.note else ""),
-        )
+        total = format_amount(sum(x.refund for x in settled), self._now_state().currency)
+        self._log(self._status(), f"refund of {total} approved by the shop", by=review.reviewed_by, note=review.note)
         return settled
 
     def _credit_expiry(self) -> datetime | None:
@@ -510,16 +523,44 @@ class ReturnWorkflow(LogisticsMixin):
         state.updated_at = workflow.now()
         state.version += 1
 
-    def _log(self, status: str, message: str) -> None:
+    def _log(self, status: str, message: str, by: str = "", note: str = "") -> None:
         state = self._now_state()
         state.timeline.append(TimelineEntry(seq=len(state.timeline) + 1, at=workflow.now(), status=status,
-                                            message=message))  # fmt: skip
+                                            message=message, by=by, note=note))  # fmt: skip
         self._touch()
 
-    def _transition(self, status: Status, message: str) -> None:
+    def _transition(self, status: Status, message: str, by: str = "") -> None:
         self._now_state().status = status
-        self._log(status, message)
+        self._log(status, message, by=by)
         self._publish_status()
+
+    # --- values the database cannot store (domain.text.scrub) ----------------------------------------
+
+    def _storable(self, value: str, path: str) -> str:
+        clean, bad = scrub(value, path)
+        self._bad_data(bad)
+        return clean
+
+    def _bad_data(self, paths: list[str]) -> None:
+        """Remember where such values were; once the return exists, flag it for staff (and keep it flagged)."""
+        new = [x for x in paths if x not in self.bad_data]
+        self.bad_data += new
+        if new and self.state is not None:
+            self._calm()
+
+    def _calm(self) -> None:
+        """The attention that stays once a parcel's problem is over: the bad data, if any."""
+        state = self._now_state()
+        state.attention = bool(self.bad_data)
+        state.attention_reason = "bad_data: " + ", ".join(self.bad_data) if self.bad_data else ""
+
+    @staticmethod
+    def _refused(e: ActivityError) -> str | None:
+        """The reason an activity gave when the database refused its input (activities.base.bad_data_is_final)."""
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == BAD_DATA:
+            return cause.message.removeprefix("bad_data: ")
+        return None
 
     def _publish_status(self) -> None:
         # Kept only when the starter registered them (the time-skipping test server has none).
@@ -527,17 +568,33 @@ class ReturnWorkflow(LogisticsMixin):
             workflow.upsert_search_attributes([STATUS_KEY.value_set(self._status())])
 
     async def _project(self) -> None:
-        if workflow.patched("projection-local"):
-            # Run by this worker inside the workflow task: no task-queue round trip and no history events for each
-            # of a return's read-model writes (most of the Temporal server's work per return beyond the bare
-            # workflow's, bench/README.md). Its write can be seen before the task commits: see _shipment_taken_in.
-            await workflow.execute_local_activity_method(
-                ReadModel.project, self._now_state(), start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+        state = self._now_state()
+        # A value PostgreSQL cannot store (NUL, a lone surrogate) made the projection fail at every attempt, and
+        # retrying it froze the read model while the workflow went on: clean it here, deterministically, and flag it.
+        _, bad = scrub(state)
+        if bad:
+            self._bad_data(bad)
+            self._touch()
+        try:
+            if workflow.patched("projection-local"):
+                # Run by this worker inside the workflow task: no task-queue round trip and no history events for
+                # each of a return's read-model writes (most of the Temporal server's work per return beyond the bare
+                # workflow's, bench/README.md). Its write can be seen before the task commits: see
+                # _shipment_taken_in.
+                await workflow.execute_local_activity_method(
+                    ReadModel.project, state, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+                )
+                return
+            await workflow.execute_activity_method(
+                ReadModel.project, state, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
             )
-            return
-        await workflow.execute_activity_method(
-            ReadModel.project, self._now_state(), start_to_close_timeout=TIMEOUT, retry_policy=RETRY
-        )
+        except ActivityError as e:
+            # Refused for a reason scrub() does not know: the activity flagged the row, and the next projection tries
+            # again with the workflow flagged as well. Retrying the same refusal would never end.
+            if (refused := self._refused(e)) is None:
+                raise
+            self._bad_data([refused])
+            self._touch()
 
     async def _issue_label(self) -> None:
         state = self._now_state()
@@ -581,18 +638,24 @@ class ReturnWorkflow(LogisticsMixin):
         base = {"order_number": state.order_number, "currency": state.currency, "status": state.status,
                 "reasons": state.decision_reasons,
                 "tracking_number": next((s.tracking_number for s in state.shipments), "")}  # fmt: skip
-        await workflow.execute_activity_method(
-            Notifications.send,
-            EmailInput(
-                return_id=state.id,
-                kind=kind,
-                to=state.email,
-                context={**base, **context},
-                attach_label=attach,
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        await self._email(EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context},
+                                     attach_label=attach))  # fmt: skip
+
+    async def _email(self, inp: EmailInput) -> None:
+        """Send one e-mail; one that cannot be encoded (activities.base.bad_data_is_final) is not sent, and the
+        return is flagged for staff instead of the activity being retried forever."""
+        _, bad = scrub(inp.context, f"email.{inp.kind}")
+        self._bad_data(bad)
+        try:
+            await workflow.execute_activity_method(
+                Notifications.send, inp, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+            )
+        except ActivityError as e:
+            if (refused := self._refused(e)) is None:
+                raise
+            self._bad_data([f"e-mail {inp.kind} not sent ({refused})"])
+            self._touch()
+            await self._project()
 
     async def _wait_until_left(self, status: str, timeout: timedelta) -> bool:
         """Wait up to `timeout` for the return to leave `status`; True when it did."""

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.sql import func
 from temporalio import activity
 
-from activities.base import ActivityBase
+from activities.base import ActivityBase, bad_data_is_final
 from activities.carriers import routing
 from activities.carriers.purchase import buy_label, void_at_carrier
 from db.models import CarrierPurchase, ShipmentRow
@@ -25,6 +25,7 @@ def label_url(return_id: str, direction: str) -> str:
 
 class LocalCarrier(ActivityBase):
     @activity.defn(name="create_label")
+    @bad_data_is_final  # the shopper's address goes into the label and, for a carrier API, its request
     async def create_label(self, req: LabelRequest) -> Shipment:
         """One label per return and direction: a retry finds the row and returns the same tracking number."""
         chosen = routing.warehouse(self.settings, req.warehouse_id, req.country, req.skus)

@@ -10,16 +10,17 @@ from pydantic import BaseModel, Field, field_validator
 from api.deps import DbSession, Integration
 from api.errors import errors
 from db.queries import upsert_inventory, upsert_order
-from domain.models import MinorUnits, Order, Strict
+from domain.models import Currency, MinorUnits, Order, Strict
 from domain.money import normalize_currency
+from domain.text import Identifier, ShortText
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"], responses=errors(401, 403, 422, 503))
 
 
 class InventoryIn(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: ShortText
     unit_price: MinorUnits
-    currency: str
+    currency: Currency
     available: Annotated[int, Field(ge=0, le=10**9)]
 
     @field_validator("currency")
@@ -34,7 +35,10 @@ class InventoryOut(InventoryIn):
 
 @router.put("/inventory/{sku}", response_model=InventoryOut)
 async def put_inventory(
-    sku: Annotated[str, Path(min_length=1, max_length=200)], body: InventoryIn, db: DbSession, _: Integration
+    sku: Annotated[Identifier, Path(description="the SKU, as order lines name it")],
+    body: InventoryIn,
+    db: DbSession,
+    _: Integration,
 ) -> InventoryOut:
     await upsert_inventory(db, sku, **body.model_dump())
     await db.commit()

@@ -12,6 +12,7 @@ from api.deps import Admin, AppSettings, DbSession
 from api.errors import errors
 from api.policy_access import get_stored_policy
 from db.policy_store import StoredPolicy, policy_version, save_policy
+from domain.bounds import Version
 from domain.policy import PolicySettings
 from domain.policy_document import PolicyDocument, parse
 
@@ -45,7 +46,11 @@ async def replace_policy(body: PolicyDocument, who: Admin, db: DbSession, settin
 
 
 @router.get("/versions/{version}", response_model=PolicyOut)
-async def get_policy_version(version: Annotated[int, Path(ge=1)], _: Admin, db: DbSession) -> PolicyOut:
+async def get_policy_version(
+    version: Annotated[Version, Path(description="1, 2, ...: as `version` in a policy or a return")],
+    _: Admin,
+    db: DbSession,
+) -> PolicyOut:
     """An older version, e.g. the one a return was decided under (its `policy_version`)."""
     stored = await policy_version(db, version)
     if stored is None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from api import portal_access
-from api.deps import AppSettings, CurrentShopper, DbSession
+from api.auth import close_portal_session
+from api.deps import AppSettings, CurrentShopper, DbSession, bearer
 from api.errors import errors
 from api.exchange_quotes import price_preview
 from api.policy_access import CurrentPolicy
@@ -17,6 +19,7 @@ from db.policy_store import returner_history
 from db.queries import claimed_quantities, get_order
 from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
 from domain.policy import decide, line_eligibility
+from domain.text import OneLine
 
 router = APIRouter(prefix="/api/v1/portal", tags=["portal"], responses=errors(401, 404, 422, 429, 503))
 NOT_FOUND = "no order with this number and e-mail"
@@ -24,7 +27,8 @@ NOT_FOUND = "no order with this number and e-mail"
 
 class SessionIn(Strict):
     order_number: ShortText
-    email: ShortText
+    # Not checked as an address: any mismatch with the order's e-mail is the same 404 as a wrong one.
+    email: Annotated[str, Field(min_length=1, max_length=254), OneLine]
 
 
 class SessionOut(BaseModel):
@@ -33,10 +37,24 @@ class SessionOut(BaseModel):
 
 
 @router.post("/session", response_model=SessionOut, responses={404: {}, 429: {}})
-async def open_session(body: SessionIn, request: Request, db: DbSession, settings: AppSettings) -> SessionOut:
+async def open_session(
+    body: SessionIn, request: Request, response: Response, db: DbSession, settings: AppSettings
+) -> SessionOut:
     client = request.client.host if request.client else "unknown"
     token, expires = await portal_access.open_session(db, settings, body.order_number.strip(), body.email, client)
+    response.headers["Cache-Control"] = "no-store"
     return SessionOut(token=token, expires_at=expires)
+
+
+@router.delete("/session", status_code=204, response_class=Response)
+async def close_session(
+    _: CurrentShopper, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], db: DbSession
+) -> Response:
+    """Sign out: the bearer session this is called with stops working, here and in the portal's pages."""
+    if creds:  # always: CurrentShopper answered 401 without one
+        await close_portal_session(db, creds.credentials)
+        await db.commit()
+    return Response(status_code=204)
 
 
 class PortalLine(BaseModel):
@@ -94,4 +112,6 @@ async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy:
     history = await returner_history(db, order.email, "", now, policy.serial_window_days)
     decision = decide(order, body.lines, await claimed_quantities(db, order.number), now, policy, history)
     await price_preview(db, decision, body.lines, policy)  # an exchange's price difference, as at submit
-    return decision
+    # The screening's notes (block list, serial returner) are for staff; `reasons` already tells the shopper a
+    # person will review it.
+    return decision.model_copy(update={"review_notes": []})

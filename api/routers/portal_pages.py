@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api import portal_access
-from api.auth import Shopper
+from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products, price_preview
 from api.i18n import choose_lang, policy_text, translator
 from api.label_files import Format, Size, label_response, label_row
-from api.pages import Pages, first, secure
+from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.reads import principal_of, visible_state
 from api.routers.logistics import reissue_label
 from api.routers.returns import cancel_return, create_return
@@ -36,8 +36,9 @@ from api.views import return_view
 from db.models import InventoryItem, ReturnRow, ShipmentRow
 from db.policy_store import current_policy, returner_history
 from db.queries import claimed_quantities, get_order
-from domain.models import FINAL_STATUSES, MAX_PARCELS, Order, ReturnLineRequest, ReturnRequest
+from domain.models import FINAL_STATUSES, MAX_PARCELS, MAX_QUANTITY, Order, ReturnLineRequest, ReturnRequest
 from domain.policy import decide, line_eligibility
+from domain.text import ReturnId, unstorable
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -54,8 +55,10 @@ CANCELLABLE = ("pending_approval", "awaiting_shipment")
 
 async def shopper_of(request: Request) -> Shopper | None:
     token = request.cookies.get(SESSION_COOKIE)
-    who = await principal_of(request.app.state.settings, token) if token else None
-    return who if isinstance(who, Shopper) else None
+    who = await principal_of(request.app.state.settings, token) if token and len(token) < 200 else None
+    shopper = who if isinstance(who, Shopper) else None
+    sign_in_seen(request, shopper)
+    return shopper
 
 
 def to_find() -> RedirectResponse:
@@ -78,17 +81,35 @@ async def find_page(request: Request) -> HTMLResponse:
 async def find_order(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)
     number, addr = first(form, "order_number")[:200], first(form, "email")[:254]
+    if unstorable(number) or unstorable(addr):  # no order has it, and the failure could not even be counted
+        return render(request, "portal/find.html", {"number": "", "email": "", "error": True}, 422)
     client = request.client.host if request.client else "unknown"
     try:
         # The same checks and limits as POST /api/v1/portal/session.
         token, _ = await portal_access.open_session(db, settings, number, addr, client)
     except HTTPException as e:
-        page = render(request, "portal/find.html", {"number": number, "email": addr, "error": True}, e.status_code)
-        page.headers.update(e.headers or {})
+        headers = e.headers or {}
+        # A locked-out shopper is told how long, and that the right details will not work before then either.
+        locked = -(-int(headers["Retry-After"]) // 60) if e.status_code == 429 else 0
+        context = {"number": number, "email": addr, "error": not locked, "locked_minutes": locked}
+        page = render(request, "portal/find.html", context, e.status_code)
+        page.headers.update(headers)
         return page
     response = RedirectResponse("/portal/order", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.portal_session_hours * 3600, httponly=True,
                         samesite="lax", secure=secure(request), path="/portal")  # fmt: skip
+    return response
+
+
+@router.post("/logout", response_class=HTMLResponse)
+async def sign_out(request: Request, db: DbSession) -> Response:
+    """The session ends on the server, so the cookie's value is worthless to whoever copied it."""
+    await form_of(request)
+    if token := request.cookies.get(SESSION_COOKIE):
+        await close_portal_session(db, token)
+        await db.commit()
+    response = to_find()
+    response.delete_cookie(SESSION_COOKIE, path="/portal", httponly=True, samesite="lax", secure=secure(request))
     return response
 
 
@@ -133,15 +154,19 @@ def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnL
         qty = first(form, f"l{i}-qty")
         if not qty or qty == "0":
             continue
+        quantity = whole_number(qty, MAX_QUANTITY)  # above what can be returned: the policy's refusal, below
+        if quantity is None:
+            errors[line.id] = "quantity: enter a whole number"
+            continue
         exchange = first(form, f"l{i}-exchange") or None
         resolution = first(form, f"l{i}-resolution")
         try:
-            chosen.append(ReturnLineRequest(line_id=line.id, quantity=int(qty), reason=first(form, f"l{i}-reason"),
+            chosen.append(ReturnLineRequest(line_id=line.id, quantity=quantity, reason=first(form, f"l{i}-reason"),
                                             resolution=resolution,  # type: ignore[arg-type]
                                             exchange_sku=exchange if resolution == "exchange" else None,
                                             difference_to=first(form, f"l{i}-difference") or "refund"))  # fmt: skip
-        except (ValueError, ValidationError) as e:
-            errors[line.id] = "exchange_sku" if "exchange_sku" in str(e) else str(e).splitlines()[-1]
+        except ValidationError as e:
+            errors[line.id] = "exchange_sku" if "exchange_sku is required" in str(e) else first_error(e)
     return chosen, errors
 
 
@@ -219,8 +244,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
 
 def parcels_of(form: dict[str, list[str]]) -> int | None:
     """How many parcels the shopper ships in (1 when not asked); None when it is not a number in range."""
-    text = first(form, "parcels") or "1"
-    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PARCELS else None
+    parcels = whole_number(first(form, "parcels") or "1", MAX_PARCELS)
+    return parcels or None
 
 
 # --- a return: decision, label, status ------------------------------------------------------------
@@ -248,7 +273,7 @@ def return_context(state: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
-async def return_page(rid: str, request: Request) -> Response:
+async def return_page(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if who is None:
         return to_find()
@@ -258,7 +283,7 @@ async def return_page(rid: str, request: Request) -> Response:
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: str, request: Request) -> Response:
+async def return_status(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if state is None:
         return not_found(request)
@@ -267,14 +292,14 @@ async def return_status(rid: str, request: Request) -> Response:
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
 async def return_label(
-    rid: str, request: Request, db: DbSession, size: Size = "4x6", parcel: Annotated[int, Query(ge=1, le=99)] = 1
+    rid: ReturnId, request: Request, db: DbSession, size: Size = "4x6", parcel: Annotated[int, Query(ge=1, le=99)] = 1
 ) -> Response:
     return await _label_file(rid, request, db, "a4" if size == "a4" else "pdf", parcel)
 
 
 @router.get("/returns/{rid}/label.zpl", response_class=Response)
 async def return_label_zpl(
-    rid: str, request: Request, db: DbSession, parcel: Annotated[int, Query(ge=1, le=99)] = 1
+    rid: ReturnId, request: Request, db: DbSession, parcel: Annotated[int, Query(ge=1, le=99)] = 1
 ) -> Response:
     return await _label_file(rid, request, db, "zpl", parcel)
 
@@ -291,7 +316,7 @@ async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, pa
 
 
 @router.get("/returns/{rid}/qr.svg", response_class=Response)
-async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
+async def return_qr(rid: ReturnId, request: Request, db: DbSession) -> Response:
     who, state = await own_return(request, rid)
     if who is None or state is None:
         return not_found(request)
@@ -306,13 +331,27 @@ async def return_qr(rid: str, request: Request, db: DbSession) -> Response:
 
 
 @router.post("/returns/{rid}/label", response_class=HTMLResponse)
-async def new_label(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    """The shopper asks for a new label (the old one was lost or has expired); the same rules as the API."""
-    return await _shopper_action(rid, request, db, temporal, reissue_label)
+async def new_label(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+    """The shopper asks for a new label (the old one was lost or has expired); the same rules as the API. Past the
+    policy's new labels per day, the return page says when another can be asked for."""
+    try:
+        return await _shopper_action(rid, request, db, temporal, reissue_label)
+    except HTTPException as e:
+        if e.status_code != 429:
+            raise
+        wait = (e.headers or {}).get("Retry-After", "60")
+    who, state = await own_return(request, rid)
+    if who is None or state is None:
+        return not_found(request)
+    when = datetime.now(UTC) + timedelta(seconds=int(wait))
+    text = translator(choose_lang(request))("return.label_wait", when=when.strftime("%Y-%m-%d %H:%M UTC"))
+    page = render(request, "portal/return.html", {**return_context(state), "label_wait": text}, status_code=429)
+    page.headers["Retry-After"] = wait
+    return page
 
 
 @router.post("/returns/{rid}/cancel", response_class=HTMLResponse)
-async def cancel(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def cancel(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     return await _shopper_action(rid, request, db, temporal, cancel_return)
 
 

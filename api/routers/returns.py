@@ -39,8 +39,18 @@ from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow
 from db.queries import claimed_quantities, get_order, list_returns
 from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
-from domain.models import FINAL_STATUSES, Inspection, InspectionLine, RefundReview, ReturnRequest, Status, Strict
+from domain.models import (
+    FINAL_STATUSES,
+    Inspection,
+    InspectionLine,
+    MinorUnits,
+    RefundReview,
+    ReturnRequest,
+    Status,
+    Strict,
+)
 from domain.policy import decide
+from domain.text import Note, RequiredNote, ReturnId, Search
 from workflows.return_workflow import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, ReturnWorkflow
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
@@ -145,32 +155,32 @@ class ReturnPage(BaseModel):
 @router.get("", response_model=ReturnPage)
 async def search_returns(
     db: DbSession,
-    _: StaffAny,
+    who: StaffAny,
     settings: AppSettings,
     status: Status | None = None,
-    q: Annotated[str | None, Query(max_length=254, description="return id, order number, e-mail or tracking")] = None,
+    q: Annotated[Search | None, Query(description="return id, order number, e-mail or tracking")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
     attention: Annotated[bool | None, Query(description="true: only returns staff must look at")] = None,
 ) -> ReturnPage:
     total, rows = await list_returns(db, status, q, limit, offset, attention=attention)
     nxt = offset + limit if offset + limit < total else None
-    items = [return_view(r.state, workflow_url(settings, r.id), staff=True) for r in rows]
+    items = [return_view(r.state, workflow_url(settings, r.id), who=who) for r in rows]
     return ReturnPage(total=total, limit=limit, offset=offset, next_offset=nxt, items=items)
 
 
 @router.get("/{rid}", response_model=ReturnView)
-async def get_return(rid: str, who: SignedIn, settings: AppSettings) -> ReturnView:
+async def get_return(rid: ReturnId, who: SignedIn, settings: AppSettings) -> ReturnView:
     state = await visible_state(settings, rid, who)
     if state is None:
         raise HTTPException(404, NOT_FOUND)
     staff = isinstance(who, Staff)
-    return return_view(state, workflow_url(settings, rid) if staff else None, staff=staff)
+    return return_view(state, workflow_url(settings, rid) if staff else None, who=who)
 
 
 @router.get("/{rid}/label.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def get_label(
-    rid: str,
+    rid: ReturnId,
     who: SignedIn,
     db: DbSession,
     direction: Direction = "inbound",
@@ -183,7 +193,7 @@ async def get_label(
 
 @router.get("/{rid}/label.zpl", response_class=Response, responses={200: {"content": {"application/zpl": {}}}})
 async def get_label_zpl(
-    rid: str,
+    rid: ReturnId,
     who: SignedIn,
     db: DbSession,
     direction: Direction = "inbound",
@@ -195,31 +205,35 @@ async def get_label_zpl(
 
 
 @router.post("/{rid}/cancel", response_model=ReturnView)
-async def cancel_return(rid: str, who: SignedIn, db: DbSession, temporal: TemporalClient) -> ReturnView:
+async def cancel_return(rid: ReturnId, who: SignedIn, db: DbSession, temporal: TemporalClient) -> ReturnView:
     if isinstance(who, Staff) and who.role != "admin":
         raise HTTPException(403, "Authorization: only the shopper or an admin can cancel a return")
     await _open_return(db, rid, who)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.cancel, by), db), staff=isinstance(who, Staff))
+    return return_view(
+        await call(handle.execute_update(ReturnWorkflow.cancel, by), db, handle), staff=isinstance(who, Staff)
+    )
 
 
 @router.post("/{rid}/approve", response_model=ReturnView)
-async def approve_return(rid: str, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
+async def approve_return(rid: ReturnId, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db), staff=True)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db, handle), staff=True)
 
 
 class RejectIn(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    reason: RequiredNote
 
 
 @router.post("/{rid}/reject", response_model=ReturnView)
-async def reject_return(rid: str, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
+async def reject_return(
+    rid: ReturnId, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient
+) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db), staff=True)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db, handle), staff=True)
 
 
 class InspectionIn(Strict):
@@ -228,23 +242,27 @@ class InspectionIn(Strict):
 
 @router.post("/{rid}/inspection", response_model=ReturnView)
 async def inspect_return(
-    rid: str, body: InspectionIn, who: Warehouse, db: DbSession, temporal: TemporalClient
+    rid: ReturnId, body: InspectionIn, who: Warehouse, db: DbSession, temporal: TemporalClient
 ) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection), db), staff=True)
+    return return_view(
+        await call(handle.execute_update(ReturnWorkflow.record_inspection, inspection), db, handle), staff=True
+    )
 
 
 class ReviewIn(Strict):
     approve: bool
-    amount: Annotated[int | None, Field(ge=0, le=10**12)] = None
-    note: Annotated[str, Field(max_length=1000)] = ""
+    amount: MinorUnits | None = None
+    note: Note = ""
 
 
 @router.post("/{rid}/refund-review", response_model=ReturnView)
-async def review_refund(rid: str, body: ReviewIn, who: Finance, db: DbSession, temporal: TemporalClient) -> ReturnView:
+async def review_refund(
+    rid: ReturnId, body: ReviewIn, who: Finance, db: DbSession, temporal: TemporalClient
+) -> ReturnView:
     await _open_return(db, rid, who)
     handle = temporal.get_workflow_handle(rid)
     review = RefundReview(**body.model_dump(), reviewed_by=who.name)
-    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db), staff=True)
+    return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db, handle), who=who)

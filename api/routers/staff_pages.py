@@ -1,7 +1,8 @@
 """The staff consoles as server-rendered pages (Jinja2 + htmx): sign-in, warehouse, finance and admin.
 
-A staff bearer token (from `reverso token create`) is kept in an HttpOnly, SameSite=Strict cookie and
-checked again on every request, so a revoked token stops working at once. Every change goes through
+Signing in with a staff bearer token (from `reverso token create`) opens a console session: the HttpOnly,
+SameSite=Strict cookie holds only its random id, checked again on every request, so signing out or revoking the
+token ends it at once. Every change goes through
 the JSON API's handlers in api.routers.returns called directly, so the workflow validates it.
 """
 
@@ -18,12 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from api.auth import Staff, resolve
+from api.auth import Staff, close_console_session, open_console_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
-from api.pages import Pages, first, secure
-from api.reads import principal_of, visible_state
+from api.pages import Pages, first, first_error, problem, secure, sign_in_seen, whole_number
+from api.reads import console_staff_of, visible_state
 from api.routers.logistics import close_receiving
 from api.routers.returns import (
     InspectionIn,
@@ -39,9 +40,10 @@ from api.views import return_view
 from db.models import ReturnRow
 from db.policy_store import current_policy, policy_version
 from db.queries import list_returns, return_by_tracking
-from domain.models import FINAL_STATUSES, InspectionLine, ReturnState
+from domain.models import FINAL_STATUSES, MAX_QUANTITY, InspectionLine, ReturnState
 from domain.money import CURRENCY_EXPONENTS, format_amount
 from domain.policy import settle
+from domain.text import Note, RequiredNote, ReturnId, Search, shown
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -67,9 +69,11 @@ def render(
 
 
 async def staff_of(request: Request) -> Staff | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    who = await principal_of(request.app.state.settings, token) if token and len(token) < 200 else None
-    return who if isinstance(who, Staff) and who.role in CONSOLE_ROLES else None
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    who = await console_staff_of(request.app.state.settings, session_id) if 0 < len(session_id) < 200 else None
+    who = who if who is not None and who.role in CONSOLE_ROLES else None
+    sign_in_seen(request, who)
+    return who
 
 
 async def gate(request: Request, *roles: str) -> Staff | Response:
@@ -117,21 +121,26 @@ async def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, db: DbSession) -> Response:
+async def login(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)
     token = first(form, "token")[:200]
-    who = await resolve(db, token) if token else None
-    if not isinstance(who, Staff) or who.role not in CONSOLE_ROLES:
+    opened = await open_console_session(db, token, CONSOLE_ROLES, settings.staff_session_hours) if token else None
+    if opened is None:
         return render(request, "staff/login.html", {"error": True}, status_code=401)
+    await db.commit()
+    who, session_id = opened
     response = RedirectResponse(HOMES[who.role], status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=12 * 3600, httponly=True, samesite="strict",
-                        secure=secure(request), path="/staff")  # fmt: skip
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=settings.staff_session_hours * 3600, httponly=True,
+                        samesite="strict", secure=secure(request), path="/staff")  # fmt: skip
     return response
 
 
 @router.post("/logout", response_class=HTMLResponse)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, db: DbSession) -> Response:
     await form_of(request)
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        await close_console_session(db, session_id)
+        await db.commit()
     response = RedirectResponse("/staff/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/staff", httponly=True, samesite="strict", secure=secure(request))
     return response
@@ -146,6 +155,8 @@ async def warehouse(request: Request, db: DbSession, code: str = "") -> Response
     if isinstance(who, Response):
         return who
     code = code.strip()[:254]
+    if problem(code, Search):  # a scanner's stray control character: no parcel or return has it
+        return render(request, "staff/warehouse.html", {"queue": [], "code": shown(code), "unknown": True}, who, 422)
     if code:
         rid = await return_by_tracking(db, code.upper()) or await return_by_tracking(db, code)
         if rid is None and await db.get(ReturnRow, code.upper()) is not None:
@@ -208,7 +219,11 @@ async def returns_list(
         return who
     status = status if status in STATUSES else ""
     q, page = q.strip()[:254], max(1, min(page, 10**5))
-    total, rows = await list_returns(db, status or None, q or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    refused = problem(q, Search) is not None
+    if refused:  # nothing can match it, and PostgreSQL would refuse the query: an empty list, shown as typed
+        q, total, rows = shown(q), 0, []
+    else:
+        total, rows = await list_returns(db, status or None, q or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
 
     def link(p: int) -> str:
         return "/staff/returns?" + urlencode({k: v for k, v in {"status": status, "q": q, "page": p}.items() if v})
@@ -219,7 +234,7 @@ async def returns_list(
         "items": items, "total": total, "status": status, "q": q, "page": page, "here": here,
         "prev": link(page - 1) if page > 1 else None,
         "next": link(page + 1) if page * PAGE_SIZE < total else None,
-    }, who)  # fmt: skip
+    }, who, status_code=422 if refused else 200)  # fmt: skip
 
 
 def _back(form: dict[str, list[str]], rid: str) -> str:
@@ -228,7 +243,7 @@ def _back(form: dict[str, list[str]], rid: str) -> str:
 
 
 @router.post("/returns/{rid}/approve", response_class=HTMLResponse)
-async def approve(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def approve(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
     who = await gate(request, "admin")
     if isinstance(who, Response):
@@ -245,14 +260,16 @@ async def approve(rid: str, request: Request, db: DbSession, temporal: TemporalC
 
 
 @router.post("/returns/{rid}/reject", response_class=HTMLResponse)
-async def reject(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def reject(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
     who = await gate(request, "admin")
     if isinstance(who, Response):
         return who
-    reason = first(form, "reason")[:1000]
+    reason = first(form, "reason")
     if not reason:
         return await detail(rid, request, db, who, {"reason": translator(choose_lang(request))("staff.required")}, 422)
+    if why := problem(reason, RequiredNote):
+        return await detail(rid, request, db, who, {"reason": why}, 422)
     try:
         await reject_return(rid, RejectIn(reason=reason), who, db, temporal)
     except HTTPException as e:
@@ -289,7 +306,7 @@ async def detail(
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
-async def return_page(rid: str, request: Request, db: DbSession) -> Response:
+async def return_page(rid: ReturnId, request: Request, db: DbSession) -> Response:
     who = await gate(request)
     if isinstance(who, Response):
         return who
@@ -297,7 +314,7 @@ async def return_page(rid: str, request: Request, db: DbSession) -> Response:
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: str, request: Request, seen: str = "") -> Response:
+async def return_status(rid: ReturnId, request: Request, seen: str = "") -> Response:
     who = await gate(request)
     if isinstance(who, Response):
         return who
@@ -313,7 +330,7 @@ async def return_status(rid: str, request: Request, seen: str = "") -> Response:
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
 async def label_pdf(
-    rid: str, request: Request, db: DbSession, size: Size = "4x6", direction: Direction = "inbound",
+    rid: ReturnId, request: Request, db: DbSession, size: Size = "4x6", direction: Direction = "inbound",
     parcel: Annotated[int, Query(ge=1, le=99)] = 1,
 ) -> Response:  # fmt: skip
     return await _label_file(rid, request, db, "a4" if size == "a4" else "pdf", direction, parcel)
@@ -321,7 +338,7 @@ async def label_pdf(
 
 @router.get("/returns/{rid}/label.zpl", response_class=Response)
 async def label_zpl(
-    rid: str, request: Request, db: DbSession, direction: Direction = "inbound",
+    rid: ReturnId, request: Request, db: DbSession, direction: Direction = "inbound",
     parcel: Annotated[int, Query(ge=1, le=99)] = 1,
 ) -> Response:  # fmt: skip
     return await _label_file(rid, request, db, "zpl", direction, parcel)
@@ -353,7 +370,7 @@ def inspection_errors(message: str, t: Any) -> dict[str, str]:
 
 
 @router.post("/returns/{rid}/inspection", response_class=HTMLResponse)
-async def inspect(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def inspect(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
     who = await gate(request, "warehouse")
     if isinstance(who, Response):
@@ -366,19 +383,21 @@ async def inspect(rid: str, request: Request, db: DbSession, temporal: TemporalC
     lines, errors = [], {}
     for i, line in enumerate(ReturnState.model_validate(row.state).lines):
         qty, condition = first(form, f"l{i}-accepted"), first(form, f"l{i}-condition")
-        if not qty.isdigit():
+        accepted, note = whole_number(qty, MAX_QUANTITY), first(form, f"l{i}-note")
+        if accepted is None:
             errors[f"l{i}-accepted"] = t("staff.whole_number")
         if condition not in CONDITIONS:
             errors[f"l{i}-condition"] = t("staff.required")
-        if errors:
+        if why := problem(note, Note):  # the form shows no error beside a note: named in the page's alert
+            errors["action"] = f"lines[{i}].note: {why}"
+        if errors or accepted is None:
             continue
         try:
-            lines.append(InspectionLine(line_id=line.decision.line_id, accepted_quantity=int(qty),
+            lines.append(InspectionLine(line_id=line.decision.line_id, accepted_quantity=accepted,
                                         condition=condition,  # type: ignore[arg-type]
-                                        restock=first(form, f"l{i}-restock") == "on",
-                                        note=first(form, f"l{i}-note")[:1000]))  # fmt: skip
+                                        restock=first(form, f"l{i}-restock") == "on", note=note))  # fmt: skip
         except ValidationError as e:
-            errors[f"l{i}-accepted"] = str(e).splitlines()[-1]
+            errors[f"l{i}-accepted"] = first_error(e)
     if not errors:
         try:
             await inspect_return(rid, InspectionIn(lines=lines), who, db, temporal)
@@ -391,7 +410,7 @@ async def inspect(rid: str, request: Request, db: DbSession, temporal: TemporalC
 
 
 @router.post("/returns/{rid}/review", response_class=HTMLResponse)
-async def review(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def review(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     form = await form_of(request)
     who = await gate(request, "finance")
     if isinstance(who, Response):
@@ -401,13 +420,15 @@ async def review(rid: str, request: Request, db: DbSession, temporal: TemporalCl
         return not_found(request, who)
     t = translator(choose_lang(request))
     sent = {k: v[0] for k, v in form.items() if k != "csrf"}
-    approve_it, note = first(form, "decision") == "approve", first(form, "note")[:1000]
+    approve_it, note = first(form, "decision") == "approve", first(form, "note")
     amount = to_minor(first(form, "amount"), row.currency) if first(form, "amount") else None
     errors = {}
     if approve_it and first(form, "amount") and amount is None:
         errors["amount"] = t("staff.bad_amount")
     if not approve_it and not note:
         errors["note"] = t("staff.deny_needs_note")
+    elif why := problem(note, Note):
+        errors["note"] = why
     if not errors:
         try:
             body = ReviewIn(approve=approve_it, amount=amount if approve_it else None, note=note)
@@ -444,7 +465,7 @@ async def exceptions(request: Request, db: DbSession, settings: AppSettings, pag
 
 
 @router.post("/returns/{rid}/receive", response_class=HTMLResponse)
-async def receive(rid: str, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
+async def receive(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
     await form_of(request)
     who = await gate(request, "warehouse")
     if isinstance(who, Response):

@@ -14,9 +14,10 @@ from api.deps import DbSession, Integration
 from api.errors import errors
 from db.models import StoreCredit, StoreCreditEntry
 from domain.models import Strict
+from domain.text import OneLine
 
 router = APIRouter(prefix="/api/v1/store-credit", tags=["store credit"], responses=errors(401, 403, 404, 409, 422, 503))
-Code = Annotated[str, Path(min_length=3, max_length=40)]
+Code = Annotated[str, Path(min_length=3, max_length=40, description="the store credit's code"), OneLine]
 
 
 class Balance(BaseModel):
@@ -28,7 +29,8 @@ class Balance(BaseModel):
 
 class RedeemIn(Strict):
     amount: Annotated[int, Field(ge=1, le=10**12)]
-    order_reference: Annotated[str, Field(min_length=1, max_length=200)]
+    # At most 150: it is part of the ledger's key ("redeem:", the code, ":", the reference), 200 characters.
+    order_reference: Annotated[str, Field(min_length=1, max_length=150), OneLine]
 
 
 class Redemption(Balance):

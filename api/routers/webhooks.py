@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ValidationError
@@ -16,17 +17,28 @@ from api.errors import errors
 from api.temporal_calls import call
 from db.models import CarrierEventRow
 from db.queries import return_by_tracking
-from domain.models import CarrierEvent, CarrierEventKind
+from domain.bounds import ShopDateTime
+from domain.models import CarrierEvent, CarrierEventKind, TrackingNumber
+from domain.text import unstorable
 from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 413, 422, 503))
 MAX_BODY = 1024 * 1024
+EVENT_ID_PREFIX = "local:"
+MAX_EVENT_ID = 200 - len(EVENT_ID_PREFIX)  # carrier_events.event_id
 
 
 class LocalScan(BaseModel):
-    tracking_number: str
+    tracking_number: TrackingNumber
     event: CarrierEventKind
-    occurred_at: datetime
+    occurred_at: ShopDateTime
+
+
+def _unprocessable(errors: Sequence[Any], prefix: str = "body") -> HTTPException:
+    """The same shape as every other 422; no `input`, which for a non-JSON body is bytes (unserializable)."""
+    detail = [{"field": ".".join([prefix, *map(str, x["loc"])]), "reason": x["msg"].removeprefix("Value error, "),
+               "type": x["type"]} for x in errors]  # fmt: skip
+    return HTTPException(422, detail)
 
 
 class Accepted(BaseModel):
@@ -50,17 +62,24 @@ async def local_carrier(request: Request, db: DbSession, temporal: TemporalClien
     try:
         scan = LocalScan.model_validate_json(body)
     except ValidationError as e:
-        # The same shape as every other 422; no `input`, which for a non-JSON body is bytes (unserializable).
-        detail = [{"field": ".".join(["body", *map(str, x["loc"])]), "reason": x["msg"], "type": x["type"]}
-                  for x in e.errors()]  # fmt: skip
-        raise HTTPException(422, detail) from e
+        raise _unprocessable(e.errors()) from e
     event_id = request.headers["webhook-id"]
-    tracking = scan.tracking_number.strip().upper()
+    # Signed, but still the sender's text: it becomes the stored event's key.
+    why = unstorable(event_id) or (f"longer than {MAX_EVENT_ID} characters" if len(event_id) > MAX_EVENT_ID else None)
+    if why:
+        raise HTTPException(422, [{"field": "header.webhook-id", "reason": why, "type": "value_error"}])
+    try:
+        # Checked again after strip() and upper(), which can empty or lengthen it ("ß" is "SS").
+        event = CarrierEvent(tracking_number=scan.tracking_number.strip().upper(), event=scan.event,
+                             occurred_at=scan.occurred_at, event_id=event_id)  # fmt: skip
+    except ValidationError as e:
+        raise _unprocessable(e.errors()) from e
+    tracking = event.tracking_number
     rid = await return_by_tracking(db, tracking)
     await db.execute(
         insert(CarrierEventRow)
         .values(
-            event_id=f"local:{event_id}",
+            event_id=EVENT_ID_PREFIX + event_id,
             carrier="local",
             tracking_number=tracking,
             event=scan.event,
@@ -71,9 +90,6 @@ async def local_carrier(request: Request, db: DbSession, temporal: TemporalClien
     )
     await db.commit()
     if rid is not None:
-        event = CarrierEvent(
-            tracking_number=tracking, event=scan.event, occurred_at=scan.occurred_at, event_id=event_id
-        )
         await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
     return Accepted(accepted=True, matched=rid is not None)
 
@@ -99,28 +115,30 @@ async def easypost_webhook(
         events = carrier.parse_webhook(body, request.headers)
     except WebhookError as e:
         raise HTTPException(422, [{"field": "body", "reason": str(e), "type": "value_error"}]) from e
+    except UnicodeEncodeError as e:  # a JSON "\ud800": valid JSON, but no text the adapter can hash or store
+        detail = [{"field": "body", "reason": f"not Unicode text: {e.reason}", "type": "value_error"}]
+        raise HTTPException(422, detail) from e
+    try:
+        # Each scan as the workflow would get it, checked before anything is stored: a tracking code the
+        # carrier_events column cannot hold must not fail the insert below with a 500 (EasyPost would redeliver).
+        scans = [CarrierEvent(tracking_number=x.tracking_number.strip().upper(), event=x.status,
+                              occurred_at=x.occurred_at, event_id=x.event_id) for x in events]  # fmt: skip
+    except ValidationError as e:
+        raise _unprocessable(e.errors(), "body.result") from e
+    # One look-up per parcel and one insert for the whole delivery: EasyPost resends a tracker's every scan each time.
+    returns = {tracking: await return_by_tracking(db, tracking) for tracking in {x.tracking_number for x in scans}}
+    if scans:
+        rows = {x.event_id: {"event_id": x.event_id, "carrier": "easypost", "tracking_number": x.tracking_number,
+                             "event": x.event, "occurred_at": x.occurred_at,
+                             "matched": returns[x.tracking_number] is not None} for x in scans}  # fmt: skip
+        await db.execute(insert(CarrierEventRow).values(list(rows.values())).on_conflict_do_nothing())
+    await db.commit()  # kept even when a signal below fails: nothing a carrier told us is lost
     matched = False
-    for found in events:
-        tracking = found.tracking_number.strip().upper()
-        rid = await return_by_tracking(db, tracking)
-        await db.execute(
-            insert(CarrierEventRow)
-            .values(
-                event_id=found.event_id,
-                carrier="easypost",
-                tracking_number=tracking,
-                event=found.status,
-                occurred_at=found.occurred_at,
-                matched=rid is not None,
-            )
-            .on_conflict_do_nothing()
-        )
-        await db.commit()  # kept even when the signal below fails: nothing a carrier told us is lost
+    for event in scans:
+        rid = returns[event.tracking_number]
         if rid is None:
             continue
         matched = True
-        event = CarrierEvent(tracking_number=tracking, event=found.status, occurred_at=found.occurred_at,
-                             event_id=found.event_id)  # fmt: skip
         try:
             await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
         except HTTPException as e:

@@ -24,9 +24,9 @@ class Tokens:
         self.sessions = get_sessionmaker(settings.resolved_database_url())
         self.http = http
 
-    async def staff(self, role: str) -> dict[str, str]:
+    async def staff(self, role: str, name: str | None = None) -> dict[str, str]:
         async with self.sessions.begin() as s:
-            token = await create_staff_token(s, role, f"{role}-{uuid.uuid4().hex[:6]}")
+            token = await create_staff_token(s, role, name or f"{role}-{uuid.uuid4().hex[:6]}")
         return {"Authorization": f"Bearer {token}"}
 
     async def shopper(self, order_number: str, email: str = "shopper@example.com") -> dict[str, str]:
@@ -43,6 +43,16 @@ async def portal_order_page(client: httpx.AsyncClient, order) -> httpx.Response:
                                                    "csrf": client.cookies.get("portal_csrf")})  # fmt: skip
     assert signed_in.status_code == 303, signed_in.text
     return await client.get("/portal/order")
+
+
+async def console_sign_in(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    """Sign in to the staff consoles with the bearer token in `headers`, through the login form: the client's
+    cookie then holds a console session, as a browser's would."""
+    await client.get("/staff/login")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    r = await client.post("/staff/login", data={"token": token, "csrf": client.cookies.get("staff_csrf")})
+    assert r.status_code == 303, r.text
+    return r
 
 
 def line(quantity: int = 1, resolution: str = "refund", reason: str = "too_small", line_id: str = "L1") -> dict:

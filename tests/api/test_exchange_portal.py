@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.api.api_helpers import portal_order_page
+from tests.api.api_helpers import console_sign_in, portal_order_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -50,7 +50,7 @@ async def test_estimate_and_submit_agree_on_the_difference(client, shop, returns
     assert created["lines"][0]["price_difference"] == 1821
     assert created["lines"][0]["exchange_unit_price"] == 4321
     # finance and the warehouse see the same difference in the console
-    client.cookies.set("staff_session", (await tokens.staff("finance"))["Authorization"].removeprefix("Bearer "))
+    await console_sign_in(client, await tokens.staff("finance"))
     console = await client.get(f"/staff/returns/{created['id']}")
     assert f"for {hoodie} at 43.21 EUR each: difference 18.21 EUR" in console.text
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from db.engine import get_sessionmaker
 from db.models import ShipmentRow
 from labels import LabelData, render_label
-from tests.api.api_helpers import inbound_tracking
+from tests.api.api_helpers import console_sign_in, inbound_tracking
 from tests.labels.test_zpl import fields
 from tests.support.scanning import page_codes
 
@@ -132,7 +132,7 @@ async def test_portal_prints_4x6_and_a4_and_staff_console_links_every_format(cli
     assert (await client.get(f"/portal/returns/{rid}/label.zpl")).content.startswith(b"^XA")
     client.cookies.clear()
 
-    client.cookies.set("staff_session", (await tokens.staff("warehouse"))["Authorization"].removeprefix("Bearer "))
+    await console_sign_in(client, await tokens.staff("warehouse"))
     console = await client.get(f"/staff/returns/{rid}")
     for link in ("label.pdf?direction=inbound&amp;parcel=1", "label.pdf?size=a4&amp;direction=inbound&amp;parcel=1",
                  "label.zpl?direction=inbound&amp;parcel=1"):  # fmt: skip

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from db.engine import get_engine, get_sessionmaker
 from db.models import PolicyVersion
 from db.policy_store import current_policy
-from tests.api.api_helpers import line, order_payload
+from tests.api.api_helpers import console_sign_in, line, order_payload
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 URL = "/api/v1/policy"
@@ -147,7 +147,7 @@ async def test_a_blocked_email_waits_for_a_person_who_alone_reads_why(client, ad
     admin_headers = await tokens.staff("admin")
     staff = await client.get(f"/api/v1/returns/{ret['id']}", headers=admin_headers)
     assert staff.json()["review_notes"] == ["e-mail blocked@example.com is on the block list: a person will review it"]
-    client.cookies.set("staff_session", admin_headers["Authorization"].removeprefix("Bearer "))
+    await console_sign_in(client, admin_headers)
     console = await client.get(f"/staff/returns/{ret['id']}")
     assert "e-mail blocked@example.com is on the block list" in console.text, "the admin deciding reads why"
 

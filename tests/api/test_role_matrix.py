@@ -53,6 +53,7 @@ MATRIX: dict[tuple[str, str], Op] = {
     ("PUT", "/api/v1/policy"): Op(staff_only(ok=422), json={"window_days": "soon"}),
     ("GET", "/api/v1/policy/versions/{version}"): Op(staff_only(ok=422)),  # version 0 is not a version
     ("POST", "/api/v1/portal/session"): Op(expect(200)),  # anyone with the order number and e-mail
+    ("DELETE", "/api/v1/portal/session"): Op(expect(401, own_shopper=204, other_shopper=204)),  # signs itself out
     ("GET", "/api/v1/portal/order"): Op(expect(401, own_shopper=200, other_shopper=200)),  # each their own
     ("POST", "/api/v1/portal/estimate"): Op(expect(401, own_shopper=422, other_shopper=422), json={}),
     ("POST", "/api/v1/returns"): Op(expect(401, own_shopper=422, other_shopper=404)),  # the line is claimed

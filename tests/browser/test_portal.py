@@ -242,6 +242,7 @@ def test_portal_speaks_portuguese_from_accept_language(stack: DevStack, shop: Sh
     page_pt.get_by_label("E-mail").fill(addr)
     page_pt.get_by_role("button", name="Encontrar a encomenda").click()
     page_pt.wait_for_url("**/portal/order")
+    sync_api.expect(page_pt.get_by_role("button", name="Terminar sessão")).to_be_visible()
     sync_api.expect(page_pt.locator("#line-L2")).to_contain_text("venda final")
     sync_api.expect(page_pt.locator("#line-L1").get_by_label("Quantidade a devolver")).to_be_visible()
     page_pt.get_by_role("button", name="Pré-visualizar").click()
@@ -271,6 +272,21 @@ def test_refused_lines_show_their_reason_and_a_return_can_be_cancelled(stack: De
     sync_api.expect(page.locator("#label-link")).to_have_count(0)
     page.goto(f"{stack.api_url}/portal/order")
     sync_api.expect(page.locator("#line-L1 .returnable")).to_have_text("2")  # the cancelled claim is released
+
+
+def test_a_shopper_signs_out_and_the_session_is_gone(stack: DevStack, shop: Shop, page: Any) -> None:
+    number, addr = shop.paid_order()
+    sign_in(page, stack, number, addr)
+    session = next(c for c in page.context.cookies() if c["name"] == "portal_session")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/portal$"))
+    sync_api.expect(page.get_by_role("heading", level=1)).to_have_text("Find your order")
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    page.context.add_cookies([session])  # a copy taken before signing out opens nothing
+    page.goto(f"{stack.api_url}/portal/order")
+    page.wait_for_url(re.compile(r".*/portal$"))
+    r = shop.c.get("/api/v1/portal/order", headers={"Authorization": f"Bearer {session['value']}"})
+    assert r.status_code == 401, r.status_code
 
 
 def test_api_docs_render_offline(stack: DevStack, page: Any) -> None:

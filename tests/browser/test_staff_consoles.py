@@ -178,7 +178,9 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     page.get_by_role("button", name="Record the inspection").click()
     page.wait_for_url(f"**/staff/returns/{rid}")
     expect(page.locator("#status-text")).to_have_text("Refund review", timeout=30_000)
-    expect(page.locator("#timeline")).to_contain_text("inspected by wanda-warehouse")
+    expect(page.locator("#timeline")).to_contain_text(
+        "inspected by the warehouse: L1: 1 accepted (damaged) (wanda-warehouse)"
+    )
     expect(page.locator("#inspection")).to_have_count(0)
     expect(page.locator("#review")).to_contain_text("25.00 EUR")  # what finance will see, read-only here
     expect(page.locator("#review-approve")).to_have_count(0)
@@ -207,7 +209,7 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     page.get_by_role("button", name="Approve the refund").click()
     page.wait_for_url(f"**/staff/returns/{rid}")
     expect(page.locator("#status-text")).to_have_text("Completed", timeout=30_000)
-    expect(page.locator("#timeline")).to_contain_text("approved by fiona-finance")
+    expect(page.locator("#timeline")).to_contain_text("approved by the shop (fiona-finance): torn on arrival")
     expect(page.locator("#review-approve")).to_have_count(0, timeout=10_000)  # the page reloads on a new status
     snap(page, "staff-completed")
     view = shop.get(rid)
@@ -224,7 +226,9 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
         mine.wait_for_url("**/portal/order")
         mine.goto(f"{stack.api_url}/portal/returns/{rid}")
         expect(mine.locator("#status-text")).to_have_text("completed")
-        expect(mine.locator("#status .timeline")).to_contain_text("approved by fiona-finance")
+        expect(mine.locator("#status .timeline")).to_contain_text("approved by the shop")
+        for staff_only in ("fiona-finance", "wanda-warehouse", "torn on arrival", "one tee torn"):  # staff only
+            expect(mine.locator("#status")).not_to_contain_text(staff_only)
     finally:
         shopper.close()
 

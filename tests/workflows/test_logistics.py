@@ -138,7 +138,8 @@ async def test_label_reissued_before_it_expires_voids_the_old_one_and_refuses_on
     second = inbound(state)[-1].tracking_number
     assert [s.status for s in inbound(state)] == ["voided", "label_created"]
     assert await db.shipment_status(first) == "voided"
-    assert "admin-ana" in state.timeline[-1].message
+    last = state.timeline[-1]
+    assert last.message.startswith("new return label issued at the request of the shop") and last.by == "admin-ana"
     await scan(handle, second, "in_transit")
     await until(handle, lambda st: st.status == "in_transit")
     with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -226,9 +227,10 @@ async def test_warehouse_closes_receiving_and_the_missing_parcel_is_logged(ts_en
     await until(handle, lambda st: inbound(st)[0].status == "delivered")
     state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
     assert state.status == "received"
-    assert f"receiving closed by wh-ana; parcels that never arrived: 2/2 ({two.tracking_number})" in (
-        state.timeline[-1].message
+    assert state.timeline[-1].message == (
+        f"receiving closed by the warehouse; parcels that never arrived: 2/2 ({two.tracking_number})"
     )
+    assert state.timeline[-1].by == "wh-ana"
     assert inbound(state)[1].status == "missing"
     async with db.sessions() as s:  # never used: the label is voided (refunded by a paid carrier)
         voided = await s.scalar(select(ShipmentRow.voided_at).where(ShipmentRow.tracking_number == two.tracking_number))

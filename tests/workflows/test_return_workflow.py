@@ -212,7 +212,8 @@ async def test_refused_line_goes_to_finance_who_adjusts_the_amount(ts_env, worke
     assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [3500]
     state = await handle.query(ReturnWorkflow.get_state)
     assert state.refund_total == 3500
-    assert any("approved by fin" in t.message for t in state.timeline)
+    approved = next(t for t in state.timeline if t.message.startswith("refund of"))
+    assert approved.message == "refund of 35.00 EUR approved by the shop" and approved.by == "fin"
 
 
 async def test_finance_denial_pays_nothing(ts_env, worker, shop, settings):
