@@ -16,7 +16,11 @@ TrackingStatus = Literal[
 
 
 class WebhookError(ValueError):
-    """A webhook body we cannot read; the API answers it with a 4xx, never a 500."""
+    """A webhook body we cannot read; the API answers it with a 422 naming `field` (a dotted path), never a 500."""
+
+    def __init__(self, message: str, field: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Parcel(BaseModel):

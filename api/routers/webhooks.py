@@ -114,7 +114,7 @@ async def easypost_webhook(
     try:
         events = carrier.parse_webhook(body, request.headers)
     except WebhookError as e:
-        raise HTTPException(422, [{"field": "body", "reason": str(e), "type": "value_error"}]) from e
+        raise HTTPException(422, [{"field": e.field, "reason": str(e), "type": "value_error"}]) from e
     except UnicodeEncodeError as e:  # a JSON "\ud800": valid JSON, but no text the adapter can hash or store
         detail = [{"field": "body", "reason": f"not Unicode text: {e.reason}", "type": "value_error"}]
         raise HTTPException(422, detail) from e
@@ -133,8 +133,11 @@ async def easypost_webhook(
                              "matched": returns[x.tracking_number] is not None} for x in scans}  # fmt: skip
         await db.execute(insert(CarrierEventRow).values(list(rows.values())).on_conflict_do_nothing())
     await db.commit()  # kept even when a signal below fails: nothing a carrier told us is lost
+    # The workflow moves on a parcel's latest scan of each kind: the others, all stored above, would only be
+    # signalled to be dropped, and a tracker with a thousand scans kept the carrier waiting for a thousand signals.
+    latest = {(x.tracking_number, x.event): x for x in scans}  # scans come oldest first, so the last one wins
     matched = False
-    for event in scans:
+    for event in sorted(latest.values(), key=lambda x: x.occurred_at):
         rid = returns[event.tracking_number]
         if rid is None:
             continue

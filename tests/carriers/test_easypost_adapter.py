@@ -242,3 +242,26 @@ async def test_a_retry_of_an_unpaid_shipment_buys_that_shipment(tmp_path: Path, 
     assert [(m, p) for m, p, _ in sent] == [("GET", f"/v2/shipments/{BOUGHT_SHIPMENT}"),
                                              ("POST", f"/v2/shipments/{BOUGHT_SHIPMENT}/buy")]  # fmt: skip
     assert label.tracking_number == "9400100208303109505657"
+
+
+def test_hostile_signed_bodies_and_signatures_are_refused_not_raised() -> None:
+    # A non-ASCII signature made compare_digest raise TypeError (a 500); it is simply not a valid signature.
+    body = webhook_body()
+    assert carrier().verify_webhook(body, {"X-Hmac-Signature": "hmac-sha256-hex=\xff\xfe"}) is False
+    # JSON nested past the parser's depth raised RecursionError from the signature check and the parse.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert carrier().verify_webhook(deep, sign(deep)) is True
+    with pytest.raises(WebhookError) as refused:
+        carrier().parse_webhook(deep, sign(deep))
+    assert refused.value.field == "body"
+
+
+def test_a_webhook_error_names_the_field_it_could_not_read() -> None:
+    with pytest.raises(WebhookError) as refused:
+        carrier().parse_webhook(webhook_body(tracker={"object": "Shipment"}), {})
+    assert refused.value.field == "body.result.object"
+    tracker = copy.deepcopy(TRACKER)
+    tracker["tracking_details"][1]["datetime"] = "not a time"
+    with pytest.raises(WebhookError) as refused:
+        carrier().parse_webhook(webhook_body(tracker=tracker), {})
+    assert refused.value.field == "body.result.tracking_details.1.datetime"
