@@ -102,7 +102,8 @@ class MailDirHandler:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.mail_dir / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         write_atomically(path, envelope.original_content)
-        log.info("mail from %s to %s -> %s", envelope.mail_from, ", ".join(envelope.rcpt_tos), path.name)
+        # The addresses stay out of the log (the .eml file has them), as everywhere else in Reverso.
+        log.info("mail for %d recipient(s) -> %s", len(envelope.rcpt_tos), path.name)
         return "250 Message accepted for delivery"
 
 
