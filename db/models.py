@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -103,7 +103,7 @@ class ShipmentRow(Base):
     __tablename__ = "shipments"
     tracking_number: Mapped[str] = mapped_column(String(64), primary_key=True)
     return_id: Mapped[str] = mapped_column(String(40), index=True)
-    direction: Mapped[str] = mapped_column(String(10))
+    direction: Mapped[Literal["inbound", "outbound"]] = mapped_column(String(10))
     carrier: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(30))
     label_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -58,12 +58,12 @@ Paragraphs = AfterValidator(_paragraphs)
 
 def line(max_length: int, min_length: int = 0) -> type[str]:
     """Single-line text of at most `max_length` characters: no control characters at all."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), OneLine]  # type: ignore[return-value]
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), OneLine]  # type: ignore[return-value]  # a typing form, used as a type
 
 
 def paragraphs(max_length: int, min_length: int = 0) -> type[str]:
     """Text that may span lines (tab, CR and LF allowed), of at most `max_length` characters."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), Paragraphs]  # type: ignore[return-value]
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), Paragraphs]  # type: ignore[return-value]  # a typing form, used as a type
 
 
 # validate_email imports its package's defaults at every call ("from . import ..."), and idna its tables at the

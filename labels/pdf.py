@@ -112,7 +112,8 @@ def _qr(c: Canvas, x: float, y: float, value: str) -> None:
     """The QR as one filled path of dark runs, with one module of quiet border each side."""
     image = zxingcpp.write_barcode_to_image(_qr_code(value), scale=1, add_quiet_zones=False)
     size = image.shape[0]
-    pixels = bytes(image)  # one byte a module, row by row: 0 is dark
+    # One byte a module, row by row: 0 is dark.
+    pixels = bytes(image)  # type: ignore[call-overload]  # stub lacks Image's buffer protocol
     box = QR / (size + 2)
     path = c.beginPath()
     for r in range(size):

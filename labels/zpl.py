@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
@@ -107,7 +108,7 @@ def _aligned(x: int, width: int, w: int, align: Align) -> int:
     return {"left": x, "right": x + width - w, "center": x + (width - w) // 2}[align]
 
 
-def _fit(text: str, px: int, width: int, floor: float, measure) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _fit(text: str, px: int, width: int, floor: float, measure: Callable[[str, float], float]) -> tuple[str, int]:
     size = float(px)
     natural = measure(text, size)
     if natural > width:

@@ -5,7 +5,8 @@ fall back, release), kept here so the parent's own methods only call them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -69,7 +70,11 @@ class ExchangeBook(BaseModel):
     hold_key: str = ""
 
 
-async def _activity(fn, arg):  # type: ignore[no-untyped-def]
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+async def _activity(fn: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
     return await workflow.execute_activity_method(fn, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
 
 

@@ -227,9 +227,13 @@ class LogisticsMixin:
             void_at = self._void_at(expiry_at)
             due = [expiry_at] + ([] if reminded else [reminder_at]) + ([void_at] if void_at else [])
             generation = lx.generation
+
+            def relabelled(g: int = generation) -> bool:
+                return self._status() != "awaiting_shipment" or lx.generation != g
+
             try:
                 await workflow.wait_condition(
-                    lambda g=generation: self._status() != "awaiting_shipment" or lx.generation != g,  # type: ignore[misc]
+                    relabelled,
                     timeout=max(min(due) - workflow.now(), TICK),
                 )
                 if self._status() != "awaiting_shipment":
@@ -295,7 +299,7 @@ class LogisticsMixin:
                 if s.status in MOVING and s.tracking_number not in lx.stuck
             }
             scans = lx.scans
-            woken = lambda n=scans: self._status() != "in_transit" or lx.scans != n or lx.dirty  # type: ignore[misc]  # noqa: E731
+            woken = lambda n=scans: self._status() != "in_transit" or lx.scans != n or lx.dirty  # noqa: E731
             if not due:
                 await workflow.wait_condition(woken)
                 continue

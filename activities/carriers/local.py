@@ -87,7 +87,7 @@ def _shipment(row: ShipmentRow) -> Shipment:
     url = label_url(row.return_id, row.direction)
     if row.parcel > 1:  # parcel 1 keeps the plain url, so one-parcel returns look as before
         url += ("&" if "?" in url else "?") + f"parcel={row.parcel}"
-    return Shipment(direction=row.direction, carrier=row.carrier, tracking_number=row.tracking_number,  # type: ignore[arg-type]
+    return Shipment(direction=row.direction, carrier=row.carrier, tracking_number=row.tracking_number,
                     label_url=row.label_url or url, status=row.status, parcel=row.parcel,
                     warehouse_id=row.warehouse_id, provider_shipment_id=row.provider_shipment_id,
                     service=row.service or "")  # fmt: skip

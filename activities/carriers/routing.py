@@ -43,9 +43,8 @@ def easypost_carrier(settings: Settings) -> EasyPostCarrier:
     ep = settings.easypost
     if ep.api_key is None:
         raise RuntimeError("a warehouse uses EasyPost but REVERSO_EASYPOST__API_KEY is not set")
-    client = easypost.EasyPostClient(
-        ep.api_key.get_secret_value(), **({"api_base": ep.api_base} if ep.api_base else {})
-    )
+    key = ep.api_key.get_secret_value()
+    client = easypost.EasyPostClient(key, api_base=ep.api_base) if ep.api_base else easypost.EasyPostClient(key)
     secret = ep.webhook_secret.get_secret_value() if ep.webhook_secret else None
     return EasyPostCarrier(client, webhook_secret=secret, carriers=ep.carriers, services=ep.services,
                            label_format=ep.label_format)  # fmt: skip

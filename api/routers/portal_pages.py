@@ -160,11 +160,11 @@ def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnL
             continue
         exchange = first(form, f"l{i}-exchange") or None
         resolution = first(form, f"l{i}-resolution")
-        try:
-            chosen.append(ReturnLineRequest(line_id=line.id, quantity=quantity, reason=first(form, f"l{i}-reason"),
-                                            resolution=resolution,  # type: ignore[arg-type]
-                                            exchange_sku=exchange if resolution == "exchange" else None,
-                                            difference_to=first(form, f"l{i}-difference") or "refund"))  # fmt: skip
+        try:  # validated from the form's strings: resolution and difference_to are checked against their Literals
+            chosen.append(ReturnLineRequest.model_validate({
+                "line_id": line.id, "quantity": quantity, "reason": first(form, f"l{i}-reason"),
+                "resolution": resolution, "exchange_sku": exchange if resolution == "exchange" else None,
+                "difference_to": first(form, f"l{i}-difference") or "refund"}))  # fmt: skip
         except ValidationError as e:
             errors[line.id] = "exchange_sku" if "exchange_sku is required" in str(e) else first_error(e)
     return chosen, errors
@@ -232,7 +232,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
         except HTTPException as e:
             if e.status_code != 422:
                 raise
-            detail = e.detail if isinstance(e.detail, dict) else {"message": str(e.detail), "lines": []}
+            raised: object = e.detail  # FastAPI's detail is any JSON; starlette's class (its type here) says str
+            detail: dict[str, Any] = raised if isinstance(raised, dict) else {"message": str(raised), "lines": []}
             errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
             message = None if errors else policy_text(str(detail.get("message", "")), lang)
             if e.detail == REUSED:

@@ -40,7 +40,7 @@ from api.views import return_view
 from db.models import ReturnRow
 from db.policy_store import current_policy, policy_version
 from db.queries import list_returns, return_by_tracking
-from domain.models import FINAL_STATUSES, MAX_QUANTITY, InspectionLine, ReturnState
+from domain.models import FINAL_STATUSES, MAX_QUANTITY, Condition, InspectionLine, ReturnState
 from domain.money import CURRENCY_EXPONENTS, format_amount
 from domain.policy import settle
 from domain.text import Note, RequiredNote, ReturnId, Search, shown
@@ -54,7 +54,7 @@ HOMES = {"warehouse": "/staff/warehouse", "finance": "/staff/finance", "admin": 
 CONSOLE_ROLES = tuple(HOMES)
 STATUSES = ("pending_approval", "awaiting_shipment", "in_transit", "received", "pending_refund_review",
             "completed", "rejected", "cancelled", "expired")  # fmt: skip
-CONDITIONS = ("new", "opened", "damaged")
+CONDITIONS: tuple[Condition, ...] = ("new", "opened", "damaged")
 PAGE_SIZE = 20
 LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+): (.*)$")
 
@@ -220,6 +220,7 @@ async def returns_list(
     status = status if status in STATUSES else ""
     q, page = q.strip()[:254], max(1, min(page, 10**5))
     refused = problem(q, Search) is not None
+    rows: list[ReturnRow]
     if refused:  # nothing can match it, and PostgreSQL would refuse the query: an empty list, shown as typed
         q, total, rows = shown(q), 0, []
     else:
@@ -382,19 +383,20 @@ async def inspect(rid: ReturnId, request: Request, db: DbSession, temporal: Temp
     sent = {k: v[0] for k, v in form.items() if k != "csrf"}
     lines, errors = [], {}
     for i, line in enumerate(ReturnState.model_validate(row.state).lines):
-        qty, condition = first(form, f"l{i}-accepted"), first(form, f"l{i}-condition")
+        qty, given = first(form, f"l{i}-accepted"), first(form, f"l{i}-condition")
+        condition = next((c for c in CONDITIONS if c == given), None)  # the form's string as a Condition
         accepted, note = whole_number(qty, MAX_QUANTITY), first(form, f"l{i}-note")
         if accepted is None:
             errors[f"l{i}-accepted"] = t("staff.whole_number")
-        if condition not in CONDITIONS:
+        if condition is None:
             errors[f"l{i}-condition"] = t("staff.required")
         if why := problem(note, Note):  # the form shows no error beside a note: named in the page's alert
             errors["action"] = f"lines[{i}].note: {why}"
-        if errors or accepted is None:
+        if errors or accepted is None or condition is None:
             continue
         try:
             lines.append(InspectionLine(line_id=line.decision.line_id, accepted_quantity=accepted,
-                                        condition=condition,  # type: ignore[arg-type]
+                                        condition=condition,
                                         restock=first(form, f"l{i}-restock") == "on", note=note))  # fmt: skip
         except ValidationError as e:
             errors[f"l{i}-accepted"] = first_error(e)
