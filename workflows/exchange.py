@@ -49,13 +49,12 @@ class ExchangeWorkflow:
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
-        if workflow.patched("exchange-consume-stock"):
-            # The reservation is spent; what the reserve at submit held beyond this goes back on the shelf.
-            for line in inp.lines:
-                if line.line_id in shipped:
-                    await _activity(Inventory.consume, StockInput(key=exchange_key(inp.return_id, line.line_id),
-                                                                  return_id=inp.return_id, sku=line.sku,
-                                                                  quantity=line.quantity))  # fmt: skip
+        # The reservation is spent; what the reserve at submit held beyond this goes back on the shelf.
+        for line in inp.lines:
+            if line.line_id in shipped:
+                await _activity(Inventory.consume, StockInput(key=exchange_key(inp.return_id, line.line_id),
+                                                              return_id=inp.return_id, sku=line.sku,
+                                                              quantity=line.quantity))  # fmt: skip
         shipment.status = "shipped"
         return ExchangeResult(shipped=shipped, out_of_stock=out_of_stock, shipment=shipment)
 
@@ -83,7 +82,7 @@ async def _activity(fn: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
 
 async def price_at_submit(wf: ReturnWorkflow, decision: Decision, requests: list[ReturnLineRequest]) -> None:
     """Reserve each replacement and put its price difference into the decision the shopper sees."""
-    if not ex.exchange_lines(decision.lines) or not workflow.patched("exchange-price-at-submit"):
+    if not ex.exchange_lines(decision.lines):
         return
     assert wf.claim is not None
     order, policy = wf.claim.order, wf.claim.policy
@@ -105,7 +104,7 @@ async def ship_instantly(wf: ReturnWorkflow) -> None:
     cannot happen (stock, a declined card) leaves the exchange to the usual reship after inspection."""
     state, policy = wf._now_state(), wf._policy
     lines = [x.decision for x in state.lines if x.decision.resolution == "exchange" and x.decision.eligible]
-    if not lines or not policy.instant_exchange or not workflow.patched("exchange-instant"):
+    if not lines or not policy.instant_exchange:
         return
     rid = state.id
     if any(x.exchange_unit_price is None for x in lines):
@@ -152,7 +151,7 @@ async def close_unshipped(wf: ReturnWorkflow, status: str) -> None:
     """Cancelled, rejected or expired: the reserved stock goes back; a held card is captured, since the
     shopper keeps the replacement of an instant exchange without sending the item back."""
     state = wf._now_state()
-    if not any(x.decision.resolution == "exchange" for x in state.lines) or not workflow.patched("exchange-close"):
+    if not any(x.decision.resolution == "exchange" for x in state.lines):
         return
     await _activity(Inventory.release_return, state.id)
     if wf.exchange_book.hold_key:

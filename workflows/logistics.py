@@ -216,7 +216,7 @@ class LogisticsMixin:
     # --- waiting for the shopper to ship ---------------------------------------------------------
 
     async def _await_shipment_and_labels(self) -> None:
-        """The reminder and expiry of ReturnWorkflow._await_shipment, plus the label validity timer."""
+        """The shipment reminder and expiry (policy), plus the label validity timer."""
         lx, policy = self._lx, self._policy
         start = workflow.now()
         expiry_at = start + timedelta(days=policy.shipment_expiry_days)

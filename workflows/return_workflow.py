@@ -242,7 +242,7 @@ class ReturnWorkflow(LogisticsMixin):
             return
         self.seen_events |= keys
         ours = [s for s in state.shipments if s.tracking_number == event.tracking_number]
-        if not ours and workflow.patched("scan-waits-for-label"):
+        if not ours:
             ours = await self._shipment_taken_in(event.tracking_number)
         if not ours:
             return
@@ -308,9 +308,8 @@ class ReturnWorkflow(LogisticsMixin):
 
     @workflow.run
     async def run(self, inp: ReturnInput) -> str:
-        if workflow.patched("submit-never-came"):
-            if not await self._submit_arrives():
-                return "abandoned"
+        if not await self._submit_arrives():
+            return "abandoned"
         await workflow.wait_condition(lambda: self.submitted or self.invalid)
         if self.invalid:
             return "invalid"
@@ -322,15 +321,12 @@ class ReturnWorkflow(LogisticsMixin):
         if self._status() == "awaiting_shipment":
             await self._send_label_mail()
             await exchanges.ship_instantly(self)
-            await self._await_shipment()
+            await self._await_shipment_and_labels()  # the reminder and expiry, plus label validity
         status = self._status()
         if status in ("rejected", "cancelled", "expired"):
             return await self._close_unshipped(status)
         if status == "in_transit":
-            if workflow.patched("logistics-stuck-parcels"):
-                await self._await_delivery()
-            else:
-                await workflow.wait_condition(lambda: self._status() != "in_transit")
+            await self._await_delivery()
         await self._send("received", {})
         await self._wait_for(lambda: self.inspected, self._policy.inspection_reminder_days)
         settled = self._settled()
@@ -360,7 +356,7 @@ class ReturnWorkflow(LogisticsMixin):
 
     def _keep_it(self, decision: Decision) -> bool:
         """Refund without return (policy keep_it_below): no label, no parcel, no inspection."""
-        if not decision.keep_it or not workflow.patched("policy-keep-it"):
+        if not decision.keep_it:
             return False
         self.kept = True
         self._transition("received", "keep it: no need to send the items back; the refund follows at once")
@@ -374,23 +370,6 @@ class ReturnWorkflow(LogisticsMixin):
         self.inspected = True
         await self._resolve([x.decision.model_copy() for x in state.lines])
         return self._status()
-
-    async def _await_shipment(self) -> None:
-        if workflow.patched("logistics-label-validity"):
-            await self._await_shipment_and_labels()  # the same reminder and expiry, plus label validity
-            return
-        policy = self._policy
-        reminder = timedelta(days=policy.shipment_reminder_days)
-        expiry = timedelta(days=policy.shipment_expiry_days)
-        if await self._wait_until_left("awaiting_shipment", min(reminder, expiry)):
-            return
-        if reminder < expiry:
-            await self._send(
-                "shipment_reminder", {"expires_on": (workflow.now() + expiry - reminder).date().isoformat()}
-            )
-            if await self._wait_until_left("awaiting_shipment", expiry - reminder):
-                return
-        self._transition("expired", f"no carrier scan within {policy.shipment_expiry_days} days")
 
     async def _close_unshipped(self, status: str) -> str:
         for shipment in self._now_state().shipments:
@@ -414,7 +393,7 @@ class ReturnWorkflow(LogisticsMixin):
         accepted = {x.decision.line_id: x.accepted_quantity or 0 for x in state.lines}
         exchange = [x for x in settled if x.resolution == "exchange" and accepted[x.line_id] > 0]
         outcome: ExchangeResult | None = None
-        if exchange_lines(settled) and workflow.patched("exchange-settle"):
+        if exchange_lines(settled):
             outcome = await exchanges.settle(self, settled, accepted)
         elif exchange:
             outcome = await workflow.execute_child_workflow(
@@ -576,16 +555,10 @@ class ReturnWorkflow(LogisticsMixin):
             self._bad_data(bad)
             self._touch()
         try:
-            if workflow.patched("projection-local"):
-                # Run by this worker inside the workflow task: no task-queue round trip and no history events for
-                # each of a return's read-model writes (most of the Temporal server's work per return beyond the bare
-                # workflow's, bench/README.md). Its write can be seen before the task commits: see
-                # _shipment_taken_in.
-                await workflow.execute_local_activity_method(
-                    ReadModel.project, state, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
-                )
-                return
-            await workflow.execute_activity_method(
+            # Run by this worker inside the workflow task: no task-queue round trip and no history events for
+            # each of a return's read-model writes (most of the Temporal server's work per return beyond the bare
+            # workflow's, bench/README.md). Its write can be seen before the task commits: see _shipment_taken_in.
+            await workflow.execute_local_activity_method(
                 ReadModel.project, state, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
             )
         except ActivityError as e:

@@ -21,6 +21,7 @@ from db.models import ShipmentRow
 from settings import EasyPostSettings, Settings
 from tests.api.api_helpers import Returns, Tokens
 from tests.api.conftest import search_attributes  # noqa: F401  (a fixture, used by name)
+from tests.conftest import Shop
 
 EP_SECRET = "whsec_reverso_easypost_test"
 EP_PATH = "/api/v1/webhooks/easypost"
@@ -77,6 +78,15 @@ def ep_sign(body: bytes, secret: str = EP_SECRET) -> dict[str, str]:
     """As EasyPost signs a webhook: HMAC-SHA256 of the raw body, hex, in X-Hmac-Signature."""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return {"X-Hmac-Signature": f"hmac-sha256-hex={digest}", "content-type": "application/json"}
+
+
+@pytest.fixture
+def shop(settings: Settings, ts_env: WorkflowEnvironment) -> Shop:
+    """Orders on the time-skipping server's clock: the workflows decide on it, and after the workflow tests (same
+    session) it runs weeks ahead of the wall, so an order placed by the wall would be out of its return window."""
+    shop = Shop(settings)
+    shop.clock = ts_env.get_current_time
+    return shop
 
 
 @pytest.fixture

@@ -268,7 +268,7 @@ async def test_carrier_exception_flags_the_return_until_the_parcel_moves(ts_env,
 
 
 async def test_there_is_a_saved_history_for_each_logistics_path():
-    """tests/workflows/test_replay.py replays them: a later change on these paths needs workflow.patched()."""
+    """tests/workflows/test_replay.py replays them (README, Contributing: regenerated before 1.0.0, patched after)."""
     names = {p.name.split("__")[0] for p in HISTORIES.glob("*.json")}
     for path in ("unused_label_is_voided", "label_reissued_before", "parcel_without_scans", "three_parcels",
                  "warehouse_closes_receiving", "carrier_exception_flags", "parcel_returned_to_sender"):  # fmt: skip

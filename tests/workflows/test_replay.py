@@ -1,6 +1,5 @@
-"""Saved histories of every workflow path replay on today's code; a change that breaks them needs
-`workflow.patched()` (README, Contributing). Refresh them with:
-REVERSO_EXPORT_HISTORIES=1 pytest tests/workflows/test_return_workflow.py
+"""Saved histories of every workflow path replay on today's code; a change that breaks them regenerates them
+before 1.0.0 and needs `workflow.patched()` from 1.0.0 on (README, Contributing, has the commands).
 """
 
 from __future__ import annotations
