@@ -24,7 +24,7 @@ async def reissue_label(rid: ReturnId, who: SignedIn, db: DbSession, temporal: T
     Retry-After past the policy's `label_reissues_per_day` in 24 hours, which the workflow counts).
 
     The return's expiry does not move: the new labels must still be used before it."""
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
     return return_view(
@@ -35,7 +35,7 @@ async def reissue_label(rid: ReturnId, who: SignedIn, db: DbSession, temporal: T
 @router.post("/{rid}/receive", response_model=ReturnView)
 async def close_receiving(rid: ReturnId, who: Warehouse, db: DbSession, temporal: TemporalClient) -> ReturnView:
     """Receive a return shipped in several parcels without waiting for the rest; the missing ones are logged."""
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     handle = temporal.get_workflow_handle(rid)
     return return_view(
         await call(handle.execute_update(ReturnWorkflow.close_receiving, who.name), db, handle), staff=True

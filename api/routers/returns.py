@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -69,12 +69,25 @@ async def _visible_return(db: DbSession, rid: str, who: Staff | Shopper) -> Retu
     return row
 
 
-async def _open_return(db: DbSession, rid: str, who: Staff | Shopper) -> ReturnRow:
-    """The row of a return that can still change; a finished one answers 409 naming its status."""
+async def _open_return(db: DbSession, rid: str, who: Staff | Shopper, temporal: Client) -> ReturnRow:
+    """The row of a return that can still change; a finished one answers 409 naming its status.
+
+    The read model can say a return is finished while its workflow is not: a projection (a local activity) runs
+    inside a workflow task, and when that task is lost (the engine restarted) the workflow never made the change its
+    row shows. Refusing a retried cancel then left the return waiting for a parcel forever, so while the workflow
+    still runs the update goes to it, and its own check of the status decides."""
     row = await _visible_return(db, rid, who)
-    if row.status in FINAL_STATUSES:
+    if row.status in FINAL_STATUSES and not await _still_running(temporal, rid):
         raise HTTPException(409, f"status: the return is {row.status} and can no longer change")
     return row
+
+
+async def _still_running(temporal: Client, rid: str) -> bool:
+    try:
+        described = await temporal.get_workflow_handle(rid).describe()
+    except Exception:  # the engine is unreachable or has no such workflow: the read model's word stands
+        return False
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 @router.post("", status_code=201, response_model=CreatedReturn)
@@ -208,7 +221,7 @@ async def get_label_zpl(
 async def cancel_return(rid: ReturnId, who: SignedIn, db: DbSession, temporal: TemporalClient) -> ReturnView:
     if isinstance(who, Staff) and who.role != "admin":
         raise HTTPException(403, "Authorization: only the shopper or an admin can cancel a return")
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     by = "shopper" if isinstance(who, Shopper) else who.name
     handle = temporal.get_workflow_handle(rid)
     return return_view(
@@ -218,7 +231,7 @@ async def cancel_return(rid: ReturnId, who: SignedIn, db: DbSession, temporal: T
 
 @router.post("/{rid}/approve", response_model=ReturnView)
 async def approve_return(rid: ReturnId, who: Admin, db: DbSession, temporal: TemporalClient) -> ReturnView:
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     handle = temporal.get_workflow_handle(rid)
     return return_view(await call(handle.execute_update(ReturnWorkflow.approve, who.name), db, handle), staff=True)
 
@@ -231,7 +244,7 @@ class RejectIn(Strict):
 async def reject_return(
     rid: ReturnId, body: RejectIn, who: Admin, db: DbSession, temporal: TemporalClient
 ) -> ReturnView:
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     handle = temporal.get_workflow_handle(rid)
     return return_view(await call(handle.execute_update(ReturnWorkflow.reject, body.reason), db, handle), staff=True)
 
@@ -244,7 +257,7 @@ class InspectionIn(Strict):
 async def inspect_return(
     rid: ReturnId, body: InspectionIn, who: Warehouse, db: DbSession, temporal: TemporalClient
 ) -> ReturnView:
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     handle = temporal.get_workflow_handle(rid)
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
     return return_view(
@@ -262,7 +275,7 @@ class ReviewIn(Strict):
 async def review_refund(
     rid: ReturnId, body: ReviewIn, who: Finance, db: DbSession, temporal: TemporalClient
 ) -> ReturnView:
-    await _open_return(db, rid, who)
+    await _open_return(db, rid, who, temporal)
     handle = temporal.get_workflow_handle(rid)
     review = RefundReview(**body.model_dump(), reviewed_by=who.name)
     return return_view(await call(handle.execute_update(ReturnWorkflow.review_refund, review), db, handle), who=who)

@@ -205,3 +205,21 @@ async def test_changes_racing_the_end_of_a_return_answer_409_naming_its_status(
         r = await client.post(f"/api/v1/returns/{ret['id']}/{path}", headers=headers, json=body)
         assert r.status_code == 409, (path, r.status_code, r.text)
         assert r.json()["detail"] == "status: the return is cancelled and can no longer change", (path, r.text)
+
+
+async def test_a_cancel_the_workflow_never_made_is_made_when_the_shopper_retries_it(
+    client, shop, returns, ts_env, settings
+):
+    # The read model says "cancelled" (written by a projection whose workflow task was lost when the engine
+    # restarted) while the workflow still waits for the parcel: the retried cancel must reach it, not be refused.
+    order = await shop.order()
+    ret, shopper = await returns.create(order, line())
+    await reopen_in_read_model(settings, ret["id"], "cancelled")
+    again = await client.post(f"/api/v1/returns/{ret['id']}/cancel", headers=shopper)
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "cancelled"
+    with ts_env.auto_time_skipping_disabled():
+        assert await ts_env.client.get_workflow_handle(ret["id"]).result() == "cancelled"
+    # And once the workflow has ended, the read model's word stands: 409 naming the status.
+    late = await client.post(f"/api/v1/returns/{ret['id']}/cancel", headers=shopper)
+    assert late.status_code == 409 and "cancelled" in late.json()["detail"], late.text
