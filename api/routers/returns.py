@@ -15,9 +15,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Shopper, Staff
 from api.deps import (
+    UNAVAILABLE,
     Admin,
     AppSettings,
     CurrentShopper,
@@ -34,7 +36,7 @@ from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
 from api.reads import may_see, visible_state
 from api.submit_keys import KEY_HELP, KEY_PATTERN, REUSED, keyed_return_id, new_return_id, submit_update_id
-from api.temporal_calls import call
+from api.temporal_calls import call, unreachable
 from api.views import CreatedReturn, DecisionView, ReturnView, return_view
 from db.models import ReturnRow
 from db.queries import claimed_quantities, get_order, list_returns
@@ -83,10 +85,17 @@ async def _open_return(db: DbSession, rid: str, who: Staff | Shopper, temporal: 
 
 
 async def _still_running(temporal: Client, rid: str) -> bool:
+    """Whether the return's workflow still runs. An engine that cannot be asked is a 503: the refusal would rest on
+    a row that a lost workflow task may have written."""
     try:
         described = await temporal.get_workflow_handle(rid).describe()
-    except Exception:  # the engine is unreachable or has no such workflow: the read model's word stands
-        return False
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:  # no workflow (any more): the read model's word stands
+            return False
+        if unreachable(e):
+            raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
+                                headers=UNAVAILABLE) from e  # fmt: skip
+        raise
     return described.status == WorkflowExecutionStatus.RUNNING
 
 

@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import insert, null, text
 from temporalio import activity, workflow
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 from temporalio.testing import WorkflowEnvironment
@@ -27,12 +27,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from activities.notifications import Notifications
 from api import log_privacy
 from api.main import create_app
+from api.temporal_calls import API_RETRIES
 from db.engine import get_engine, get_sessionmaker
 from db.models import OrderRow
 from domain.messages import EmailInput
 from settings import Settings
 from tests.api.api_helpers import line
 from tests.support import services
+from tests.support.link import Link
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -223,3 +225,23 @@ async def test_a_cancel_the_workflow_never_made_is_made_when_the_shopper_retries
     # And once the workflow has ended, the read model's word stands: 409 naming the status.
     late = await client.post(f"/api/v1/returns/{ret['id']}/cancel", headers=shopper)
     assert late.status_code == 409 and "cancelled" in late.json()["detail"], late.text
+
+
+async def test_a_finished_looking_return_is_not_refused_while_the_engine_cannot_be_asked(
+    client, shop, returns, settings, ts_env
+):
+    # The engine restarting: the row says "cancelled", but a lost workflow task may have written it, so the API
+    # cannot tell whether the cancel happened. It answers 503 (try again), and the retry reaches the workflow.
+    order = await shop.order()
+    ret, shopper = await returns.create(order, line())
+    await reopen_in_read_model(settings, ret["id"], "cancelled")
+    link = await Link(ts_env.client.service_client.config.target_host).start()
+    app = create_app(settings)
+    app.state.temporal = await Client.connect(link.address, retry_config=API_RETRIES)
+    await link.cut()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as down:
+        during = await down.post(f"/api/v1/returns/{ret['id']}/cancel", headers=shopper)
+    assert during.status_code == 503, during.text
+    assert during.headers["Retry-After"]
+    after = await client.post(f"/api/v1/returns/{ret['id']}/cancel", headers=shopper)
+    assert after.status_code == 200 and after.json()["status"] == "cancelled", after.text

@@ -107,7 +107,7 @@ class Chaos:
 def test_fifty_returns_survive_crashes_and_restarts(running: services.SupervisedStack) -> None:
     journal = Journal()
     world = World(running.api_url, running.stripe_url, (running.state_dir / "carrier_webhook_secret").read_text().strip(),
-                  staff_tokens(running), journal)  # fmt: skip
+                  staff_tokens(running), journal, running.temporal_address)  # fmt: skip
     world.stock()
     cases = [Case(path) for path in PATHS for _ in range(RETURNS_PER_PATH)]
     with ThreadPoolExecutor(8) as pool:
