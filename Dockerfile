@@ -18,7 +18,7 @@ RUN groupadd --system --gid 10001 reverso \
 # The sources are listed one by one (they mirror pyproject's py-modules and packages) so that a
 # developer's .venv, .git or .reverso state directory, with its secrets, never lands in the image.
 WORKDIR /opt/reverso
-COPY pyproject.toml cli.py worker.py settings.py devstack.py devpeers.py ./
+COPY pyproject.toml cli.py worker.py settings.py devstack.py devpeers.py devpeers_stripe.py ./
 COPY domain/ domain/
 COPY workflows/ workflows/
 COPY activities/ activities/

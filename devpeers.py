@@ -1,6 +1,7 @@
 """Local stand-ins for outside systems, used by `reverso dev` and the tests.
 
-python -m devpeers stripe --port 8420 --state-dir .reverso   # localstripe, state in <dir>/stripe.pickle
+python -m devpeers stripe --port 8420 --state-dir .reverso   # localstripe answering as Stripe (devpeers_stripe),
+                                                             # state in <dir>/stripe.pickle
 python -m devpeers smtp --port 8025 --mail-dir .reverso/mail  # SMTP sink, one .eml per message
 """
 
@@ -45,9 +46,12 @@ STRIPE_WRITE_DELAY = 0.5
 
 
 def run_stripe(port: int, state_dir: Path) -> None:
-    """Serve localstripe on 127.0.0.1:port with its store pickled to <state_dir>/stripe.pickle."""
+    """Serve localstripe on 127.0.0.1:port with its store pickled to <state_dir>/stripe.pickle, behind the
+    middleware that makes it answer as Stripe does where Reverso's money depends on it (devpeers_stripe)."""
     from aiohttp import web
     from localstripe import resources
+
+    from devpeers_stripe import StripeLike
 
     path = state_dir / "stripe.pickle"
     pending: list[asyncio.TimerHandle] = []
@@ -84,6 +88,7 @@ def run_stripe(port: int, state_dir: Path) -> None:
 
     state_dir.mkdir(parents=True, exist_ok=True)
     resources.store.try_load_from_disk()
+    StripeLike(resources).install(app)
     app.on_cleanup.append(write_at_shutdown)
     log.info("localstripe on http://127.0.0.1:%d, %d objects from %s", port, len(resources.store), path)
     web.run_app(app, host="127.0.0.1", port=port, print=None)  # access log: one line per request
@@ -130,7 +135,7 @@ def run_smtp(port: int, mail_dir: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devpeers", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="peer", required=True)
-    stripe = sub.add_parser("stripe", help="localstripe on loopback")
+    stripe = sub.add_parser("stripe", help="localstripe on loopback, answering as Stripe")
     stripe.add_argument("--port", type=int, required=True)
     stripe.add_argument("--state-dir", type=Path, required=True)
     smtp = sub.add_parser("smtp", help="SMTP sink writing .eml files")

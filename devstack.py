@@ -243,7 +243,7 @@ class Stack:
         smtp = self.child("smtp", [py, "-m", "devpeers", "smtp", "--port", str(s.smtp_port),
                                    "--mail-dir", str(self.state / "mail")])  # fmt: skip
         stripe.wait_port(s.stripe_port)
-        say("stripe", "ready", f"localstripe on http://127.0.0.1:{s.stripe_port}")
+        say("stripe", "ready", f"localstripe, answering as Stripe, on http://127.0.0.1:{s.stripe_port}")
         smtp.wait_port(s.smtp_port)
         say("smtp", "ready", f"sink on 127.0.0.1:{s.smtp_port}, mail in {shown / 'mail'}")
         self.migrate(db_url)

@@ -250,7 +250,7 @@ class ExchangePayment(Base):
     payment_reference: Mapped[str] = mapped_column(String(200))  # the order's PaymentIntent
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))  # pending, succeeded, held, captured, released, failed
+    status: Mapped[str] = mapped_column(String(20))  # pending, succeeded, held, captured, released, expired, failed
     provider_intent_id: Mapped[str | None] = mapped_column(String(200))
     captured_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = _now()

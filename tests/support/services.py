@@ -169,7 +169,8 @@ def _process(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> It
 
 @contextmanager
 def localstripe(tmp: Path) -> Iterator[str]:
-    """localstripe (`python -m devpeers stripe`) on a free loopback port, state in tmp; yields its base URL."""
+    """The payment peer (`python -m devpeers stripe`: localstripe, answering as Stripe through devpeers_stripe) on a
+    free loopback port, state in tmp; yields its base URL."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cmd = [sys.executable, "-m", "devpeers", "stripe", "--port", str(port), "--state-dir", str(tmp)]
