@@ -1,4 +1,4 @@
-"""The `reverso` command: dev, api, worker, migrate, token, demo, carrier scan."""
+"""The `reverso` command: dev, api, worker, migrate, token, staff, demo, carrier scan."""
 
 from __future__ import annotations
 
@@ -131,6 +131,70 @@ def token_revoke(name: str, state_dir: Path | None) -> None:
             return await revoke_staff_tokens(s, name)
 
     click.echo(f"revoked {_run(go())} token(s) named {name}, and signed out their console sessions")
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts: people who sign in to the consoles with e-mail and password."""
+
+
+async def _with_account_session(settings: Settings, work: Any) -> Any:
+    """Run `work(session)` in one transaction on an engine of its own: the command's event loop is its own too."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    engine = create_async_engine(settings.resolved_database_url())
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False).begin() as s:
+            return await work(s)
+    finally:
+        await engine.dispose()
+
+
+@staff.command("invite")
+@click.option("--email", required=True, help="the person's e-mail address: they sign in with it")
+@click.option("--role", "roles", required=True, multiple=True,
+              help="admin, warehouse or finance; repeat it or separate with commas for several")  # fmt: skip
+@click.option("--name", default=None, help="shown in the consoles and timelines (default: the e-mail's local part)")
+@state_dir_option
+def staff_invite(email: str, roles: tuple[str, ...], name: str | None, state_dir: Path | None) -> None:
+    """Create the account (an existing one gets these roles and is enabled again) and e-mail it a link to set its
+    password; the link is printed as the last line too."""
+    from api import staff_accounts
+
+    settings = _settings(state_dir=state_dir)
+    wanted = [r for given in roles for r in given.split(",")]
+
+    async def go() -> tuple[staff_accounts.Account, str, str | None]:
+        account, token = await _with_account_session(settings, lambda s: staff_accounts.invite(s, email, wanted, name))
+        try:
+            await staff_accounts.mail_link(settings, account, "invite", token)
+        except OSError as e:
+            return account, token, str(e) or type(e).__name__
+        return account, token, None
+
+    try:
+        account, token, unsent = _run(go())
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    click.echo(f"invited {account.name} <{account.email}> ({', '.join(account.roles)}); "
+               "the link works once, for 7 days:", err=True)  # fmt: skip
+    if unsent:
+        click.echo(f"could not e-mail the link ({unsent}): give it to them yourself", err=True)
+    click.echo(staff_accounts.link_url(settings, token))
+
+
+@staff.command("disable")
+@click.option("--email", required=True)
+@state_dir_option
+def staff_disable(email: str, state_dir: Path | None) -> None:
+    """Disable the account: it can no longer sign in, and its console sessions and links end now."""
+    from api import staff_accounts
+
+    account = _run(_with_account_session(_settings(state_dir=state_dir), lambda s: staff_accounts.disable(s, email)))
+    if account is None:
+        click.echo(f"no staff account with e-mail {email}", err=True)
+        sys.exit(1)
+    click.echo(f"disabled {account.email}; its console sessions ended")
 
 
 @main.command()

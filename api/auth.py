@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from db.models import PortalSession, StaffSession, StaffToken
+from db.models import PortalSession, StaffAccount, StaffSession, StaffToken
 
 Role = Literal["admin", "warehouse", "finance", "integration"]
 ROLES: tuple[str, ...] = ("admin", "warehouse", "finance", "integration")
@@ -33,6 +33,20 @@ CONSOLE_SESSION = (
     .where(StaffSession.id_hash == bindparam("digest"), StaffSession.expires_at > bindparam("now"),
            StaffToken.revoked_at.is_(None))
 )  # fmt: skip
+# A person's session (api.staff_accounts): ends with the account, as a token's with the token.
+ACCOUNT_SESSION = (
+    select(StaffAccount.name, StaffAccount.roles)
+    .join(StaffSession, StaffSession.account_id == StaffAccount.id)
+    .where(StaffSession.id_hash == bindparam("digest"), StaffSession.expires_at > bindparam("now"),
+           StaffAccount.disabled_at.is_(None))
+)  # fmt: skip
+ACCOUNT_ROLES = ("admin", "warehouse", "finance")
+
+
+def console_role(roles: list[str] | tuple[str, ...]) -> str:
+    """The one role a console session acts with (Staff has one): admin sees every console; otherwise the first of
+    warehouse, finance the account has."""
+    return next(r for r in ACCOUNT_ROLES if r in roles)
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,12 @@ async def open_console_session(
 async def console_staff(conn: AsyncSession | AsyncConnection, session_id: str) -> Staff | None:
     if not session_id.startswith("rvc_"):
         return None
-    found = (await conn.execute(CONSOLE_SESSION, {"digest": hash_token(session_id), "now": datetime.now(UTC)})).first()
-    return Staff(name=found.name, role=found.role) if found else None
+    params = {"digest": hash_token(session_id), "now": datetime.now(UTC)}
+    if found := (await conn.execute(CONSOLE_SESSION, params)).first():
+        return Staff(name=found.name, role=found.role)
+    if person := (await conn.execute(ACCOUNT_SESSION, params)).first():
+        return Staff(name=person.name, role=console_role(person.roles))
+    return None
 
 
 async def close_console_session(s: AsyncSession | AsyncConnection, session_id: str) -> None:
