@@ -83,6 +83,8 @@ class Settings(BaseSettings):
 
     smtp_host: str = "127.0.0.1"
     mail_from: str = "Reverso Returns <returns@reverso.local>"
+    # REVERSO_STAFF_ALERT_EMAIL: one e-mail here per return entering the Exceptions queue; unset: none.
+    staff_alert_email: str | None = None
     shop_name: str = "Reverso Demo Shop"
     # Where shoppers reach the API (links in e-mails). https:// here makes every cookie Secure, also behind a TLS
     # proxy that talks plain HTTP to the API.

@@ -10,6 +10,7 @@ from temporalio import activity
 from activities.base import ActivityBase, bad_data_is_final
 from db.models import InventoryItem, Reservation
 from domain.exchanges import ExchangeQuote, QuoteInput
+from domain.keys import exchange_reserve_key
 from domain.messages import StockInput
 
 
@@ -56,7 +57,7 @@ class Inventory(ActivityBase):
                 continue
             sellable = item.currency.upper() == inp.currency.upper()
             held = sellable and await self.reserve(
-                StockInput(key=exchange_key(inp.return_id, line.line_id), return_id=inp.return_id,
+                StockInput(key=exchange_reserve_key(inp.return_id, line.line_id), return_id=inp.return_id,
                            sku=line.sku, quantity=line.quantity)
             )  # fmt: skip
             quotes.append(ExchangeQuote(line_id=line.line_id, sku=line.sku, title=item.title,
@@ -95,7 +96,3 @@ class Inventory(ActivityBase):
         await s.execute(
             update(InventoryItem).where(InventoryItem.sku == sku).values(available=InventoryItem.available + quantity)
         )
-
-
-def exchange_key(return_id: str, line_id: str) -> str:
-    return f"{return_id}:exchange:{line_id}"

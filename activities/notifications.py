@@ -1,4 +1,5 @@
-"""E-mails to shoppers, rendered from Jinja2 templates in activities/mail/ and sent over SMTP."""
+"""E-mails to shoppers (and the Exceptions queue's alert to staff), rendered from Jinja2 templates in
+activities/mail/ and sent over SMTP."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ from temporalio import activity
 
 from activities.base import ActivityBase, bad_data_is_final
 from db.models import SentEmail, ShipmentRow
+from domain.keys import email_key
 from domain.messages import EmailInput
 from domain.money import format_amount
+
+# The e-mail to staff when a return enters the Exceptions queue (REVERSO_STAFF_ALERT_EMAIL); the rest go to shoppers.
+STAFF_ALERT = "staff_alert"
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "mail"),
@@ -66,9 +71,14 @@ class Notifications(ActivityBase):
         """Once per return and kind: one transaction claims the row, sends, and marks it sent; its row lock makes
         overlapping attempts (one timed out under load but still running beside its retry) take turns, and the
         second finds the message sent. A crash before the commit rolls the claim back with it."""
-        key = f"{inp.return_id}:{inp.kind}" + (f":{inp.dedupe}" if inp.dedupe else "")
+        key = email_key(inp.return_id, inp.kind, inp.dedupe)
+        if inp.kind == STAFF_ALERT:  # to the shop's staff, when the shop named an address (settings)
+            if not self.settings.staff_alert_email:
+                return
+            inp = inp.model_copy(update={"to": self.settings.staff_alert_email})
         context = {"return_id": inp.return_id, "shop_name": self.settings.shop_name,
-                   "status_url": f"{self.settings.public_url}/portal/returns/{inp.return_id}", **inp.context}  # fmt: skip
+                   "status_url": f"{self.settings.public_url}/portal/returns/{inp.return_id}",
+                   "staff_url": f"{self.settings.public_url}/staff/returns/{inp.return_id}", **inp.context}  # fmt: skip
         subject, body = render(inp.kind, context)
         row = dict(key=key, return_id=inp.return_id, kind=inp.kind, recipient=inp.to, subject=subject)
         delivered = False

@@ -53,11 +53,17 @@ UPSERT_TIMELINE = _upsert_timeline()
 SET_SHIPMENT_STATUS = (
     update(SHIPMENTS).where(ShipmentRow.tracking_number == bindparam("tracking")).values(status=bindparam("status"))
 )
+HOLD_AGAIN = (
+    update(cast(Table, ReturnClaim.__table__))
+    .where(ReturnClaim.return_id == bindparam("rid"), ReturnClaim.released.is_(True))
+    .values(released=False)
+)
 # When the database refuses a state: the row keeps its last good state, but says where the return is and that
 # someone must look (values the workflow makes itself, which the database takes).
 FLAG_RETURN = text(
     "update returns set status = cast(:status as text), attention = true, state = state || jsonb_build_object("
-    "'status', cast(:status as text), 'attention', true, 'attention_reason', cast(:reason as text)) where id = :rid"
+    "'status', cast(:status as text), 'attention', true, 'attention_code', 'bad_data', "
+    "'attention_reason', cast(:reason as text), 'resolutions', '[]'::jsonb) where id = :rid"
 )
 
 
@@ -123,3 +129,5 @@ class ReadModel(ActivityBase):
                 await s.execute(SET_SHIPMENT_STATUS, dict(tracking=sh.tracking_number, status=sh.status))
             if state.status in RELEASED_STATUSES:
                 await s.execute(update(ReturnClaim).where(ReturnClaim.return_id == state.id).values(released=True))
+            elif state.status == "received":  # an expired return reopened (its parcel came late) holds its units again
+                await s.execute(HOLD_AGAIN, dict(rid=state.id))

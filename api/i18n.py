@@ -279,7 +279,8 @@ EN.update({
     "staff.role.warehouse": "warehouse",
     "staff.role.finance": "finance",
     "staff.login.heading": "Staff sign-in",
-    "staff.login.intro": "Paste your staff token (from `reverso token create`).",
+    "staff.login.intro": "Or paste a staff token (from `reverso token create`).",
+    "staff.login.with_password": "Sign in with the e-mail and password of your account",
     "staff.login.token": "Staff token",
     "staff.login.submit": "Sign in",
     "staff.login.refused": "This token is not valid, has been revoked, or has no console.",
@@ -363,7 +364,8 @@ PT.update({
     "staff.role.warehouse": "armazém",
     "staff.role.finance": "finanças",
     "staff.login.heading": "Entrada da equipa",
-    "staff.login.intro": "Cole o seu token de equipa (de `reverso token create`).",
+    "staff.login.intro": "Ou cole um token de equipa (de `reverso token create`).",
+    "staff.login.with_password": "Entrar com o e-mail e a palavra-passe da sua conta",
     "staff.login.token": "Token de equipa",
     "staff.login.submit": "Entrar",
     "staff.login.refused": "Este token não é válido, foi revogado ou não tem consola.",
@@ -518,7 +520,7 @@ def timeline_text(text: str | None, lang: str) -> str:
     return text
 
 
-# --- parcels: label validity and reissue, stuck parcels, split returns (workflows/logistics.py) ----------
+# --- parcels: label validity and reissue, stuck parcels, split returns (workflows/shipping.py, workflows/tracking.py) ----------
 
 EN.update({
     "return.label_void": "Your return label was not used in time and no longer works. Get a new one below.",
@@ -689,3 +691,8 @@ _PT_TIMELINE.extend([
 def _pt_after(why: str) -> str:
     return {"the inspection": "a inspeção", "the return expired": "a devolução expirar",
             "the return cancelled": "o cancelamento", "the return rejected": "a recusa"}.get(why, why)  # fmt: skip
+
+
+# The Exceptions queue's and the staff accounts' strings live in modules of their own that add to these tables;
+# loaded with this one, so no reader of a page or a timeline depends on which router was imported first.
+from api import i18n_accounts, i18n_exceptions  # noqa: E402, F401

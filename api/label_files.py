@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import HTTPException, Response
+from fastapi import Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.services.errors import ServiceError
 from db.models import ShipmentRow
 from labels import MEDIA_TYPES, Format, LabelData, render_label
 
@@ -33,7 +34,7 @@ async def label_row(db: AsyncSession, rid: str, direction: Direction, parcel: in
         .limit(1)
     )
     if row is None:
-        raise HTTPException(
+        raise ServiceError(
             404, "label: this return has no valid label" + (f" for parcel {parcel}" if parcel > 1 else "")
         )
     return row
@@ -45,16 +46,16 @@ def label_bytes(row: ShipmentRow, fmt: Format) -> bytes:
         return row.label_pdf
     if row.label_data is None:
         if fmt == "pdf":  # e.g. a carrier that only hosts its label at its own address (the shipment's label_url)
-            raise HTTPException(404, "label: no PDF is stored for this label")
+            raise ServiceError(404, "label: no PDF is stored for this label")
         if row.carrier != "local":
             why = f"the carrier {row.carrier} supplied this label as a file of its own"
         else:
             why = "this label was made before other formats existed"
-        raise HTTPException(404, f"format: a {NAMES[fmt]} cannot be made: {why}; use the 4x6 PDF")
+        raise ServiceError(404, f"format: a {NAMES[fmt]} cannot be made: {why}; use the 4x6 PDF")
     try:
         data = LabelData.model_validate(row.label_data)
     except ValidationError as e:  # a row written by a future or broken writer must not become a 500
-        raise HTTPException(404, f"format: a {NAMES[fmt]} cannot be made from this label's stored data") from e
+        raise ServiceError(404, f"format: a {NAMES[fmt]} cannot be made from this label's stored data") from e
     return render_label(data, fmt)
 
 

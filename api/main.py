@@ -21,10 +21,12 @@ from api.routers import (
     portal,
     portal_pages,
     returns,
+    staff_accounts,
     staff_pages,
     store_credit,
     webhooks,
 )
+from api.services.errors import ServiceError, as_http
 from settings import Settings, get_settings
 
 
@@ -68,11 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    "type": e["type"]} for e in exc.errors()]  # fmt: skip
         return JSONResponse({"detail": detail}, status_code=422)
 
+    # A use case's refusal (api.services), answered as the HTTPException it stands for.
+    app.add_exception_handler(ServiceError, as_http)
     for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     health.install(app)  # 503 + Retry-After while the database is unreachable
     log_privacy.install()  # no e-mail (search) or store-credit code in access log lines
     portal_pages.install(app)
     staff_pages.install(app)
+    app.include_router(staff_accounts.router)  # people's sign-in, password links
     security.install(app)
     return app

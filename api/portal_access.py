@@ -16,11 +16,11 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.auth import create_portal_session
+from api.services.errors import ServiceError
 from db.engine import get_autocommit_engine, read
 from db.models import OrderRow, PortalFailure
 from settings import Settings
@@ -70,7 +70,7 @@ async def open_session(
     # One answer for a wrong number and a wrong e-mail, so neither can be probed alone.
     if order_email is None or order_email != email.strip().lower():
         await count_failure(db, limits, window)
-        raise HTTPException(404, NOT_FOUND)
+        raise ServiceError(404, NOT_FOUND)
     async with get_autocommit_engine(settings.resolved_database_url()).connect() as conn:
         return await create_portal_session(conn, number, settings.portal_session_hours)
 
@@ -82,8 +82,8 @@ def refuse_if_locked(failures: list[Any], limits: dict[str, int], window: timede
     if waits:
         wait = max(waits)
         minutes = math.ceil(wait / 60)
-        raise HTTPException(429, f"too many attempts; try again in {minutes} minute{'' if minutes == 1 else 's'}",
-                            headers={"Retry-After": str(wait)})  # fmt: skip
+        raise ServiceError(429, f"too many attempts; try again in {minutes} minute{'' if minutes == 1 else 's'}",
+                           headers={"Retry-After": str(wait)})  # fmt: skip
 
 
 async def count_failure(db: AsyncSession, limits: dict[str, int], window: timedelta) -> None:
@@ -94,7 +94,7 @@ async def count_failure(db: AsyncSession, limits: dict[str, int], window: timede
     try:
         refuse_if_locked(list(await db.execute(FAILURES, {"keys": list(limits), "since": now - window})), limits,
                          window, now)  # fmt: skip
-    except HTTPException:
+    except ServiceError:
         await db.rollback()  # gives the locks back now rather than when the request's session closes
         raise
     db.add_all(PortalFailure(key=key) for key in limits)

@@ -1,11 +1,10 @@
-"""Starting and updating return workflows, with the engine's errors turned into HTTP answers."""
+"""Starting and updating return workflows, with the engine's errors turned into ServiceErrors (HTTP answers)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     Client,
@@ -19,8 +18,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
 from api.deps import UNAVAILABLE
+from api.services.errors import ServiceError
 from settings import Settings
-from workflows.logistics import RATE_LIMITED
+from workflows.contracts import INELIGIBLE_LINES, RATE_LIMITED
 
 T = TypeVar("T")
 # The SDK's default retries an unreachable server for 10 s; an HTTP caller waiting that long would rather
@@ -53,24 +53,24 @@ async def call(
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         message = str(cause.message if isinstance(cause, ApplicationError) else cause)
-        if isinstance(cause, ApplicationError) and cause.type == "IneligibleLines":
-            raise HTTPException(
+        if isinstance(cause, ApplicationError) and cause.type == INELIGIBLE_LINES:
+            raise ServiceError(
                 422, {"message": message, "lines": list(cause.details[0]) if cause.details else []}
             ) from e
         if isinstance(cause, ApplicationError) and cause.type == RATE_LIMITED:
             wait = int(cause.details[0]) if cause.details else 60
-            raise HTTPException(429, message, headers={"Retry-After": str(wait)}) from e
-        raise HTTPException(409 if message.startswith("status:") else 422, message) from e
+            raise ServiceError(429, message, headers={"Retry-After": str(wait)}) from e
+        raise ServiceError(409 if message.startswith("status:") else 422, message) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise HTTPException(503, "the workflow did not answer in time; try again", headers=UNAVAILABLE) from e
+        raise ServiceError(503, "the workflow did not answer in time; try again", headers=UNAVAILABLE) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             ended = await ended_as(workflow) if workflow is not None else None
             if ended is not None:
-                raise HTTPException(409, f"status: the return is {ended} and can no longer change") from e
-            raise HTTPException(404, "return not found") from e
+                raise ServiceError(409, f"status: the return is {ended} and can no longer change") from e
+            raise ServiceError(404, "return not found") from e
         if unreachable(e):
-            raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
+            raise ServiceError(503, "the workflow engine is not reachable; try again shortly",
                                 headers=UNAVAILABLE) from e  # fmt: skip
         raise
 
@@ -83,7 +83,7 @@ async def ended_as(workflow: WorkflowHandle[Any, Any]) -> str | None:
         if e.status == RPCStatusCode.NOT_FOUND:
             return None
         if unreachable(e):
-            raise HTTPException(503, "the workflow engine is not reachable; try again shortly",
+            raise ServiceError(503, "the workflow engine is not reachable; try again shortly",
                                 headers=UNAVAILABLE) from e  # fmt: skip
         raise
     if described.status in (None, WorkflowExecutionStatus.RUNNING):

@@ -84,7 +84,12 @@ class ReturnView(BaseModel):
     updated_at: datetime
     workflow_url: str | None = None
     attention: bool = False  # staff must look at it: a parcel stopped moving or the carrier reported a problem
+    # For staff, why in words; for shoppers a plain sentence (SHOPPER_ATTENTION).
     attention_reason: str = ""
+    # Staff only ("" and [] for shoppers): why, as a code (domain.models.AttentionCode), and the actions of
+    # POST /api/v1/returns/{id}/resolve that fit now.
+    attention_code: str = ""
+    resolutions: list[str] = []
     warehouse_id: str | None = None  # where the parcel goes, once a label is issued
     policy_version: int | None = None  # the policy version this return was decided under
     exchange_charged: int = 0  # price differences the shopper paid for exchanges (amounts' currency)
@@ -98,6 +103,18 @@ class DecisionView(BaseModel):
 
 class CreatedReturn(ReturnView):
     decision: DecisionView
+
+
+# What a shopper reads of a return that waits for the shop's staff: never the staff's code, and the staff's reason
+# only where it speaks of nothing but the shopper's own parcel (what the carrier said about it).
+SHOPPER_ATTENTION = "The shop is looking into your return and will be in touch if anything is needed from you."
+PARCEL_CODES = frozenset({"parcel_stuck", "returned_to_sender"})
+
+
+def shopper_attention(st: Any) -> str:
+    if not st.attention:
+        return ""
+    return st.attention_reason if st.attention_code in PARCEL_CODES else SHOPPER_ATTENTION
 
 
 # Who reads a store-credit code in full besides its shopper: finance reconciles it, the shop's checkout spends it.
@@ -166,5 +183,7 @@ def return_view(
         decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
-        policy_version=st.policy_version, attention=st.attention, attention_reason=st.attention_reason,
+        policy_version=st.policy_version, attention=st.attention,
+        attention_reason=st.attention_reason if staff else shopper_attention(st),
+        attention_code=st.attention_code if staff else "", resolutions=list(st.resolutions) if staff else [],
     )  # fmt: skip

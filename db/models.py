@@ -8,6 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,11 +62,17 @@ class StaffToken(Base):
 
 class StaffSession(Base):
     """A staff console sign-in. The cookie carries a random id, kept here only as its hash, and never the token:
-    the session dies at sign-out, at expiry, or when its token is revoked (the join on staff_tokens)."""
+    the session dies at sign-out, at expiry, or when its token is revoked (the join on staff_tokens).
+    Opened either with a token or with an account's password (migration 0010): exactly one of the two is set, and an
+    account's sessions die when it is disabled (the join on staff_accounts)."""
 
     __tablename__ = "staff_sessions"
+    __table_args__ = (CheckConstraint("num_nonnulls(token_id, account_id) = 1", name="ck_staff_sessions_one_owner"),)
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff_tokens.id", ondelete="CASCADE"), index=True)
+    token_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("staff_tokens.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = _now()
 
@@ -268,3 +275,36 @@ class PolicyVersion(Base):
 
 
 Index("ix_returns_email_created", ReturnRow.email, ReturnRow.created_at)  # the serial-returner rule
+
+
+class StaffAccount(Base):
+    """A person who signs in to the consoles with e-mail and password (api.staff_accounts); API tokens stay for
+    the shop's systems. `failed` counts wrong passwords since the last success or lockout."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="ck_staff_accounts_email_lower"),
+        CheckConstraint("cardinality(roles) > 0 AND roles <@ ARRAY['admin', 'warehouse', 'finance']::varchar[]",
+                        name="ck_staff_accounts_roles"),
+    )  # fmt: skip
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id, PHC string; None until set
+    disabled_at: Mapped[datetime | None]
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _now()
+
+
+class StaffAccountToken(Base):
+    """A one-time link to set (invite) or reset an account's password; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_account_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invite, reset
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _now()

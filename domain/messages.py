@@ -83,6 +83,7 @@ class CreditInput(BaseModel):
     amount: int  # the bonus included
     bonus: int = 0  # of `amount`, written as an entry of its own
     expires_at: datetime | None = None
+    code: str | None = None  # add to this code (the return's own) instead of making a new one
 
 
 class CreditResult(BaseModel):

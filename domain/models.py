@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.bounds import MinorUnits, ShopDateTime
 from domain.money import normalize_currency
-from domain.text import Email, Identifier, Note, OneLine, OptionalText, ShortText
+from domain.text import Email, Identifier, Note, OneLine, OptionalText, RequiredNote, ShortText
 
 Status = Literal[
     "pending_approval",
@@ -27,6 +27,13 @@ FINAL_STATUSES: frozenset[str] = frozenset({"completed", "rejected", "cancelled"
 RELEASED_STATUSES: frozenset[str] = frozenset({"rejected", "cancelled", "expired"})
 
 Resolution = Literal["refund", "store_credit", "exchange"]
+# Why a return needs a person (the Exceptions queue); "" when it does not.
+AttentionCode = Literal[
+    "refund_refused", "charge_failed", "hold_expired", "parcel_lost", "parcel_stuck", "returned_to_sender",
+    "label_unavailable", "late_scan", "activity_stalled", "bad_data",
+]  # fmt: skip
+# What staff may do about it (POST /api/v1/returns/{id}/resolve).
+ResolveAction = Literal["retry", "store_credit", "refund_outside", "refund_without_receipt", "close", "reopen"]
 Condition = Literal["new", "opened", "damaged"]
 # The normalized scan kinds every carrier adapter maps onto (activities/carriers/base.py TrackingStatus).
 CarrierEventKind = Literal[
@@ -81,6 +88,8 @@ class Order(Strict):
     payment: Payment
     shipping_address: Address
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
+    # What the shopper paid for delivery (minor units); refunded as the policy's refund_original_shipping says.
+    shipping_amount: MinorUnits | None = None
 
     @field_validator("currency")
     @classmethod
@@ -191,6 +200,22 @@ class RefundReview(Strict):
     reviewed_by: str = ""  # as inspected_by
 
 
+class ResolveRequest(Strict):
+    """A person's decision on a return in the Exceptions queue (POST /api/v1/returns/{id}/resolve)."""
+
+    action: ResolveAction
+    note: RequiredNote  # staff-only: why
+    amount: MinorUnits | None = None  # default: what is still owed
+    reference: Annotated[str, Field(min_length=1, max_length=200), OneLine] | None = None  # refund_outside: required
+    by: str = ""  # set by the API: who resolved it
+
+    @model_validator(mode="after")
+    def _reference(self) -> ResolveRequest:
+        if self.action == "refund_outside" and not self.reference:
+            raise ValueError("reference: required for refund_outside")
+        return self
+
+
 class CarrierEvent(BaseModel):
     tracking_number: TrackingNumber
     event: CarrierEventKind
@@ -256,8 +281,11 @@ class ReturnState(BaseModel):
     policy_version: int | None = None  # the policy document version this return was decided under
     exchange_charged: int = 0  # price differences the shopper paid for exchanges
     exchange_hold: int = 0  # an instant exchange's card hold while it is open
-    # Staff must look at it (a parcel stopped moving or the carrier reported a problem); cleared by a later scan.
+    # Staff must look at it (the Exceptions queue): `attention_code` says why (AttentionCode), `attention_reason`
+    # says it in words for staff, `resolutions` are the actions that fit now. Cleared when the cause is over.
     attention: bool = False
     attention_reason: str = ""
+    attention_code: AttentionCode | Literal[""] = ""
+    resolutions: list[ResolveAction] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime

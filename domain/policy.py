@@ -76,7 +76,7 @@ class PolicySettings(BaseModel):
     exchange_fallback: Literal["refund", "store_credit"] = "refund"  # when the replacement cannot ship
     free_exchanges: bool = Field(True, description="exchanges of equal or lower value bear no return shipping fee")
     instant_exchange: bool = Field(False, description="ship the replacement at approval, under a card hold")
-    # --- logistics (workflows/logistics.py) ---
+    # --- logistics (workflows/shipping.py, workflows/tracking.py) ---
     label_validity_days: PositiveDays = Field(
         28, description="an unused label is voided after this; a new one can be asked"
     )
@@ -84,6 +84,14 @@ class PolicySettings(BaseModel):
     # Each reissue voids and makes every parcel's label (bought again from a carrier API) and mails them all.
     label_reissues_per_day: int = Field(
         3, ge=1, le=100, description="new labels a return may get in any 24 hours; past it the API answers 429"
+    )
+    late_scan_days: Days = Field(
+        30, description="after expiry, how long a carrier scan still puts the return in the Exceptions queue"
+    )
+    # --- money ---
+    refund_original_shipping: Literal["never", "full_return", "always"] = Field(
+        "full_return",
+        description="add the order's shipping_amount to the refund: full_return when every unit comes back",
     )
 
     def restocking_bps(self, reason: str) -> int:

@@ -65,7 +65,10 @@ def settings(pg_url: str, stripe_url: str, mail_dir: Path, tmp_path_factory: pyt
     )
 
 
-@pytest_asyncio.fixture(scope="session")
+# One time-skipping server per test module. Its clock only moves forward, and it moves far: awaiting a workflow's
+# result lets it skip to that workflow's execution deadline (ten years by default) even after the workflow has
+# completed. Shared by the whole session, it ran past 2100 (orders are dated by it, and refused past 2099).
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=_beside_python("temporal-test-server")
@@ -74,7 +77,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def worker(ts_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[None]:
     from worker import build_worker
 

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
-from typing import Annotated, Literal, Protocol, runtime_checkable
+from typing import Annotated, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.carrier_webhooks import TrackingEvent, TrackingStatus, WebhookError, map_easypost_status
 from domain.models import Address
 
-TrackingStatus = Literal[
-    "pre_transit", "in_transit", "out_for_delivery", "delivered", "exception", "returned_to_sender"
-]
-
-
-class WebhookError(ValueError):
-    """A webhook body we cannot read; the API answers it with a 422 naming `field` (a dotted path), never a 500."""
-
-    def __init__(self, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.field = field
+# Webhook parsing is pure and lives in domain.carrier_webhooks (the API reads webhooks without the adapters);
+# named here too, beside the interface that uses them.
+__all__ = ["Carrier", "LabelPurchase", "Parcel", "ReturnLabelRequest", "TrackingEvent", "TrackingStatus",
+           "WebhookError", "map_easypost_status"]  # fmt: skip
 
 
 class Parcel(BaseModel):
@@ -64,17 +57,6 @@ class LabelPurchase(BaseModel):
         return self
 
 
-class TrackingEvent(BaseModel):
-    tracking_number: str
-    status: TrackingStatus
-    occurred_at: datetime
-    carrier: str
-    # Stable across redeliveries of the same scan, so duplicates can be dropped downstream.
-    event_id: str
-    description: str = ""
-    provider_shipment_id: str | None = None
-
-
 @runtime_checkable
 class Carrier(Protocol):
     """Label calls do I/O (async); webhook calls are pure, so the API can run them inline."""
@@ -101,24 +83,3 @@ class Carrier(Protocol):
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
         """Normalized events; an empty list for webhooks that carry no tracking news."""
         ...
-
-
-# EasyPost's tracker statuses (docs.easypost.com/docs/trackers) mapped onto ours.
-_EASYPOST_STATUS: dict[str, TrackingStatus] = {
-    "pre_transit": "pre_transit",
-    "unknown": "pre_transit",  # EasyPost has no scan yet: nothing happened
-    "in_transit": "in_transit",
-    "out_for_delivery": "out_for_delivery",
-    "delivered": "delivered",
-    # Held at a pickup point: it will not reach the warehouse unless someone acts.
-    "available_for_pickup": "exception",
-    "return_to_sender": "returned_to_sender",
-    "failure": "exception",
-    "cancelled": "exception",
-    "error": "exception",
-}
-
-
-def map_easypost_status(status: str | None) -> TrackingStatus:
-    """Total on purpose: a status EasyPost adds later must not crash a webhook or move a return forward."""
-    return _EASYPOST_STATUS.get((status or "").strip().lower(), "pre_transit")

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import easypost
-from easypost.errors import SignatureVerificationError
 
-from activities.carriers.base import LabelPurchase, ReturnLabelRequest, TrackingEvent, WebhookError, map_easypost_status
+from activities.carriers.base import LabelPurchase, ReturnLabelRequest
+from domain.carrier_webhooks import (
+    EASYPOST,
+    TrackingEvent,
+    easypost_signature_ok,
+    parse_easypost_webhook,
+    tracker_events,
+)
 from domain.models import Address
 from domain.money import CURRENCY_EXPONENTS
 
-PROVIDER = "easypost"
-SIGNATURE_HEADER = "X-Hmac-Signature"
-TRACKER_EVENTS = frozenset({"tracker.created", "tracker.updated"})
+PROVIDER = EASYPOST
 # EasyPost reports refunds of unused labels as submitted first, refunded later; both mean the void was accepted.
 VOID_ACCEPTED = frozenset({"submitted", "refunded"})
 _FILE_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "application/zpl": "ZPL"}
@@ -111,72 +112,10 @@ class EasyPostCarrier:
         return tracker_events(tracker.to_dict())
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        if not self.webhook_secret:
-            return False  # no secret configured: nothing can be trusted
-        # HTTP header names are case-insensitive, validate_webhook's lookup is not.
-        signature = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), None)
-        if not signature or not signature.isascii():
-            return False  # compare_digest raises TypeError for non-ASCII text; no real signature is
-        try:
-            easypost.validate_webhook(body, {SIGNATURE_HEADER: signature}, self.webhook_secret)
-        except SignatureVerificationError:
-            return False
-        except (ValueError, RecursionError):
-            return True  # the signature matched; the body is not JSON we can read, which parse_webhook reports
-        return True
+        return easypost_signature_ok(body, headers, self.webhook_secret)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
-        try:
-            event = json.loads(body)
-        except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than the parser goes
-            raise WebhookError(f"EasyPost webhook body is not JSON: {type(e).__name__}") from e
-        if not isinstance(event, dict) or event.get("object") != "Event":
-            raise WebhookError("EasyPost webhook body is not an Event object", "body.object")
-        if event.get("description") not in TRACKER_EVENTS:
-            return []  # batch, refund, report events: no tracking news
-        result = event.get("result")
-        if not isinstance(result, dict) or result.get("object") != "Tracker":
-            raise WebhookError("tracker event without a Tracker result", "body.result.object")
-        return tracker_events(result)
-
-
-def tracker_events(tracker: Mapping[str, Any]) -> list[TrackingEvent]:
-    """Every scan in a Tracker, normalized. EasyPost resends the whole history each time, so ids are stable."""
-    tracking_number = tracker.get("tracking_code")
-    if not tracking_number:
-        raise WebhookError("tracker without a tracking_code", "body.result.tracking_code")
-    carrier = tracker.get("carrier") or PROVIDER
-    listed = tracker.get("tracking_details")
-    details = [(f"body.result.tracking_details.{i}.datetime", d) for i, d in enumerate(listed)
-               if isinstance(d, dict)] if isinstance(listed, list) else []  # fmt: skip
-    if not details:  # no scans yet: report the tracker's own status so the caller still learns something
-        details = [("body.result.updated_at", {"status": tracker.get("status"), "datetime": tracker.get("updated_at"),
-                                               "message": ""})]  # fmt: skip
-    events = []
-    for field, d in details:
-        raw = d.get("status") or "unknown"
-        at = _when(d.get("datetime") or tracker.get("updated_at") or tracker.get("created_at"), tracking_number, field)
-        key = "|".join(str(x) for x in (tracking_number, at, raw, d.get("status_detail"), d.get("message")))
-        events.append(
-            TrackingEvent(
-                tracking_number=tracking_number,
-                status=map_easypost_status(raw),
-                occurred_at=at,
-                carrier=carrier,
-                event_id=f"{PROVIDER}:{hashlib.sha256(key.encode()).hexdigest()[:32]}",
-                description=d.get("message") or d.get("description") or f"EasyPost status {raw}",
-                provider_shipment_id=tracker.get("shipment_id"),
-            )
-        )
-    return sorted(events, key=lambda e: e.occurred_at)
-
-
-def _when(value: Any, tracking_number: str, field: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as e:
-        raise WebhookError(f"scan of {tracking_number} has no readable time", field) from e
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # EasyPost sends UTC; never compare naive with aware
+        return parse_easypost_webhook(body)
 
 
 def _address(a: Address, email: str = "", phone: str = "") -> dict[str, str]:

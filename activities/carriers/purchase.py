@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.carriers.base import Carrier, ReturnLabelRequest
 from db.models import CarrierPurchase, ShipmentRow
+from domain.keys import label_purchase_key
 from domain.messages import LabelRequest
 from labels.pdf import qr_svg
 from settings import WarehouseSettings
@@ -27,7 +28,7 @@ async def buy_label(
     if req.shopper_address is None or warehouse.address is None:
         raise ApplicationError(f"carrier {carrier.name} needs structured shopper and warehouse addresses",
                                type="LabelRequestIncomplete", non_retryable=True)  # fmt: skip
-    key = f"{req.return_id}:{req.direction}" + (f":{req.parcel}" if req.parcel > 1 else "")
+    key = label_purchase_key(req.return_id, req.direction, req.parcel)
     async with sessions() as s:
         existing = await s.scalar(
             select(ShipmentRow).where(ShipmentRow.return_id == req.return_id, ShipmentRow.direction == req.direction,

@@ -48,10 +48,3 @@ def easypost_carrier(settings: Settings) -> EasyPostCarrier:
     secret = ep.webhook_secret.get_secret_value() if ep.webhook_secret else None
     return EasyPostCarrier(client, webhook_secret=secret, carriers=ep.carriers, services=ep.services,
                            label_format=ep.label_format)  # fmt: skip
-
-
-def easypost_webhooks(settings: Settings) -> EasyPostCarrier:
-    """For checking and reading webhooks only: needs the webhook secret, not the API key."""
-    ep = settings.easypost
-    secret = ep.webhook_secret.get_secret_value() if ep.webhook_secret else None
-    return EasyPostCarrier(easypost.EasyPostClient("unused-for-webhooks"), webhook_secret=secret)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.auth import Shopper, Staff
+from api.auth import Staff
 from api.deps import DbSession, SignedIn, TemporalClient, Warehouse
 from api.errors import ErrorBody, errors
-from api.routers.returns import _open_return
-from api.temporal_calls import call
+from api.services import receive
+from api.services import reissue_label as reissue
 from api.views import ReturnView, return_view
 from domain.text import ReturnId
-from workflows.return_workflow import ReturnWorkflow
 
 router = APIRouter(prefix="/api/v1/returns", tags=["returns"], responses=errors(401, 403, 404, 409, 422, 503))
 
@@ -24,19 +23,10 @@ async def reissue_label(rid: ReturnId, who: SignedIn, db: DbSession, temporal: T
     Retry-After past the policy's `label_reissues_per_day` in 24 hours, which the workflow counts).
 
     The return's expiry does not move: the new labels must still be used before it."""
-    await _open_return(db, rid, who, temporal)
-    by = "shopper" if isinstance(who, Shopper) else who.name
-    handle = temporal.get_workflow_handle(rid)
-    return return_view(
-        await call(handle.execute_update(ReturnWorkflow.reissue_label, by), db, handle), staff=isinstance(who, Staff)
-    )
+    return return_view(await reissue.reissue_label(db, temporal, rid, who), staff=isinstance(who, Staff))
 
 
 @router.post("/{rid}/receive", response_model=ReturnView)
 async def close_receiving(rid: ReturnId, who: Warehouse, db: DbSession, temporal: TemporalClient) -> ReturnView:
     """Receive a return shipped in several parcels without waiting for the rest; the missing ones are logged."""
-    await _open_return(db, rid, who, temporal)
-    handle = temporal.get_workflow_handle(rid)
-    return return_view(
-        await call(handle.execute_update(ReturnWorkflow.close_receiving, who.name), db, handle), staff=True
-    )
+    return return_view(await receive.close_receiving(db, temporal, rid, who), staff=True)

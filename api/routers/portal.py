@@ -13,12 +13,11 @@ from api import portal_access
 from api.auth import close_portal_session
 from api.deps import AppSettings, CurrentShopper, DbSession, bearer
 from api.errors import errors
-from api.exchange_quotes import price_preview
 from api.policy_access import CurrentPolicy
-from db.policy_store import returner_history
+from api.services.preview import preview
 from db.queries import claimed_quantities, get_order
 from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
-from domain.policy import decide, line_eligibility
+from domain.policy import line_eligibility
 from domain.text import OneLine
 
 router = APIRouter(prefix="/api/v1/portal", tags=["portal"], responses=errors(401, 404, 422, 429, 503))
@@ -108,10 +107,7 @@ async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy:
     order = await get_order(db, who.order_number)
     if order is None:
         raise HTTPException(404, NOT_FOUND)
-    now = datetime.now(UTC)
-    history = await returner_history(db, order.email, "", now, policy.serial_window_days)
-    decision = decide(order, body.lines, await claimed_quantities(db, order.number), now, policy, history)
-    await price_preview(db, decision, body.lines, policy)  # an exchange's price difference, as at submit
+    decision = await preview(db, order, body.lines, policy)
     # The screening's notes (block list, serial returner) are for staff; `reasons` already tells the shopper a
     # person will review it.
     return decision.model_copy(update={"review_notes": []})

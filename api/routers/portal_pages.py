@@ -1,7 +1,7 @@
 """The shopper portal as server-rendered pages (Jinja2 + htmx): find the order, choose, preview, follow.
 
-The pages reuse the JSON API's logic: the session from api.auth, eligibility and the decision from
-domain.policy, and create_return / get_label / cancel_return from api.routers.returns called directly.
+The pages reuse the JSON API's logic: the session from api.auth, eligibility from domain.policy, and the use
+cases the JSON API runs (api.services: preview, file, cancel, reissue label).
 """
 
 from __future__ import annotations
@@ -13,31 +13,41 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api import portal_access
 from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.exchange_quotes import other_products, price_preview
+from api.exchange_quotes import other_products
 from api.i18n import choose_lang, policy_text, translator
 from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.reads import principal_of, visible_state
-from api.routers.logistics import reissue_label
-from api.routers.returns import cancel_return, create_return
+from api.services.cancel import cancel as cancel_return
+from api.services.errors import ServiceError
+from api.services.file import file_return
+from api.services.preview import preview as decision_preview
+from api.services.reissue_label import reissue_label
 from api.submit_keys import KEY_PATTERN, REUSED
 from api.views import return_view
-from db.models import InventoryItem, ReturnRow, ShipmentRow
-from db.policy_store import current_policy, returner_history
+from db.policy_store import current_policy
 from db.queries import claimed_quantities, get_order
-from domain.models import FINAL_STATUSES, MAX_PARCELS, MAX_QUANTITY, Order, ReturnLineRequest, ReturnRequest
-from domain.policy import decide, line_eligibility
+from db.queues import in_stock_variants, inbound_qr, order_returns
+from domain.models import (
+    FINAL_STATUSES,
+    MAX_PARCELS,
+    MAX_QUANTITY,
+    Order,
+    ReturnLineRequest,
+    ReturnRequest,
+    ReturnState,
+)
+from domain.policy import line_eligibility
 from domain.text import ReturnId, unstorable
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -87,13 +97,12 @@ async def find_order(request: Request, db: DbSession, settings: AppSettings) -> 
     try:
         # The same checks and limits as POST /api/v1/portal/session.
         token, _ = await portal_access.open_session(db, settings, number, addr, client)
-    except HTTPException as e:
-        headers = e.headers or {}
+    except ServiceError as e:
         # A locked-out shopper is told how long, and that the right details will not work before then either.
-        locked = -(-int(headers["Retry-After"]) // 60) if e.status_code == 429 else 0
+        locked = -(-int(e.headers["Retry-After"]) // 60) if e.status == 429 else 0
         context = {"number": number, "email": addr, "error": not locked, "locked_minutes": locked}
-        page = render(request, "portal/find.html", context, e.status_code)
-        page.headers.update(headers)
+        page = render(request, "portal/find.html", context, e.status)
+        page.headers.update(e.headers)
         return page
     response = RedirectResponse("/portal/order", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.portal_session_hours * 3600, httponly=True,
@@ -116,17 +125,6 @@ async def sign_out(request: Request, db: DbSession) -> Response:
 # --- the order, choices and preview ---------------------------------------------------------------
 
 
-async def variants(db: DbSession, sku: str) -> list[InventoryItem]:
-    """In-stock inventory rows of the same product: skus sharing the prefix before the last '-'."""
-    prefix = sku.rsplit("-", 1)[0] if "-" in sku else sku
-    rows = await db.scalars(
-        select(InventoryItem)
-        .where(InventoryItem.sku.startswith(prefix + "-", autoescape=True), InventoryItem.available > 0)
-        .order_by(InventoryItem.sku)
-    )
-    return list(rows)
-
-
 async def order_context(db: DbSession, order: Order, settings: AppSettings) -> dict[str, Any]:
     claimed = await claimed_quantities(db, order.number)
     now = datetime.now(UTC)
@@ -134,16 +132,14 @@ async def order_context(db: DbSession, order: Order, settings: AppSettings) -> d
     lines = []
     for i, line in enumerate(order.lines):
         returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, policy)
-        options = await variants(db, line.sku) if eligible else []
+        options = await in_stock_variants(db, line.sku) if eligible else []
         others = await other_products(db, line.sku, order.currency) if eligible else []
         lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": why,
                       "variants": options, "others": others})  # fmt: skip
-    returns = await db.scalars(
-        select(ReturnRow).where(ReturnRow.order_number == order.number).order_by(ReturnRow.created_at.desc())
-    )
+    returns = await order_returns(db, order.number)
     # A new key per rendered form: sending it twice (a double click, a reload) files one return.
     return {"order": order, "lines": lines, "reasons": policy.reasons, "resolutions": RESOLUTIONS,
-            "window_days": policy.window_days, "returns": list(returns), "max_parcels": MAX_PARCELS,
+            "window_days": policy.window_days, "returns": returns, "max_parcels": MAX_PARCELS,
             "submission": secrets.token_urlsafe(16)}  # fmt: skip
 
 
@@ -196,11 +192,7 @@ async def preview(request: Request, db: DbSession, settings: AppSettings) -> Res
     chosen, errors = chosen_lines(form, order)
     decision = None
     if chosen:
-        claimed = await claimed_quantities(db, order.number)
-        policy, now = (await current_policy(db, settings.policy)).policy, datetime.now(UTC)
-        history = await returner_history(db, order.email, "", now, policy.serial_window_days)
-        decision = decide(order, chosen, claimed, now, policy, history)
-        await price_preview(db, decision, chosen, policy)
+        decision = await decision_preview(db, order, chosen, (await current_policy(db, settings.policy)).policy)
     return render(request, "portal/_preview.html", {"decision": decision, "errors": line_errors(errors, lang),
                                                     "order": order})  # fmt: skip
 
@@ -226,14 +218,13 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
         try:
             policy = (await current_policy(db, settings.policy)).policy
             asked = ReturnRequest(order_number=order.number, lines=chosen, parcels=parcels)
-            created = await create_return(asked, who, db, temporal, settings, policy,
-                                          key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
+            created = await file_return(db, temporal, settings.task_queue, policy, who, asked,
+                                        key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
-        except HTTPException as e:
-            if e.status_code != 422:
+        except ServiceError as e:
+            if e.status != 422:
                 raise
-            raised: object = e.detail  # FastAPI's detail is any JSON; starlette's class (its type here) says str
-            detail: dict[str, Any] = raised if isinstance(raised, dict) else {"message": str(raised), "lines": []}
+            detail: dict[str, Any] = e.detail if isinstance(e.detail, dict) else {"message": e.text, "lines": []}
             errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
             message = None if errors else policy_text(str(detail.get("message", "")), lang)
             if e.detail == REUSED:
@@ -311,8 +302,8 @@ async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, pa
         return not_found(request)
     try:
         return await label_response(await label_row(db, rid, "inbound", parcel), fmt, "attachment")
-    except HTTPException as e:
-        unavailable = str(e.detail).startswith("format:")  # the label exists, only not in this format
+    except ServiceError as e:
+        unavailable = e.text.startswith("format:")  # the label exists, only not in this format
         return render(request, "portal/not_found.html", {"label_unavailable": unavailable}, status_code=404)
 
 
@@ -321,11 +312,7 @@ async def return_qr(rid: ReturnId, request: Request, db: DbSession) -> Response:
     who, state = await own_return(request, rid)
     if who is None or state is None:
         return not_found(request)
-    svg = await db.scalar(
-        select(ShipmentRow.qr_svg).where(
-            ShipmentRow.return_id == rid, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
-        )
-    )
+    svg = await inbound_qr(db, rid)
     if svg is None:
         return not_found(request)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
@@ -337,10 +324,10 @@ async def new_label(rid: ReturnId, request: Request, db: DbSession, temporal: Te
     policy's new labels per day, the return page says when another can be asked for."""
     try:
         return await _shopper_action(rid, request, db, temporal, reissue_label)
-    except HTTPException as e:
-        if e.status_code != 429:
+    except ServiceError as e:
+        if e.status != 429:
             raise
-        wait = (e.headers or {}).get("Retry-After", "60")
+        wait = e.headers.get("Retry-After", "60")
     who, state = await own_return(request, rid)
     if who is None or state is None:
         return not_found(request)
@@ -361,7 +348,7 @@ async def _shopper_action(
     request: Request,
     db: DbSession,
     temporal: TemporalClient,
-    action: Callable[[str, Shopper, AsyncSession, Client], Awaitable[object]],
+    action: Callable[[AsyncSession, Client, str, Shopper], Awaitable[ReturnState]],
 ) -> Response:
     """A form button on the shopper's own return, through the API's handler; a refusal shows the return as it is."""
     await form_of(request)
@@ -371,9 +358,9 @@ async def _shopper_action(
     if state is None:
         return not_found(request)
     try:
-        await action(rid, who, db, temporal)
-    except HTTPException as e:
-        if e.status_code not in (409, 422):
+        await action(db, temporal, rid, who)
+    except ServiceError as e:
+        if e.status not in (409, 422):
             raise
     return RedirectResponse(f"/portal/returns/{rid}", status_code=303)
 

@@ -2,108 +2,68 @@
 
 Signing in with a staff bearer token (from `reverso token create`) opens a console session: the HttpOnly,
 SameSite=Strict cookie holds only its random id, checked again on every request, so signing out or revoking the
-token ends it at once. Every change goes through
-the JSON API's handlers in api.routers.returns called directly, so the workflow validates it.
+token ends it at once. Who may see a page is declared by its dependency (api.staff_console). Every change goes
+through the use cases the JSON API runs (api.services), so the workflow validates it.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
+from api import staff_console
 from api.auth import Staff, close_console_session, open_console_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
-from api.pages import Pages, first, first_error, problem, secure, sign_in_seen, whole_number
-from api.reads import console_staff_of, visible_state
-from api.routers.logistics import close_receiving
-from api.routers.returns import (
-    InspectionIn,
-    RejectIn,
-    ReviewIn,
-    approve_return,
-    inspect_return,
-    reject_return,
-    review_refund,
-    workflow_url,
+from api.pages import first, first_error, problem, secure, whole_number
+from api.reads import visible_state
+from api.routers.returns import workflow_url
+from api.services.approve import approve as approve_return
+from api.services.errors import ServiceError
+from api.services.inspection import InspectionIn
+from api.services.inspection import inspect as inspect_return
+from api.services.receive import close_receiving
+from api.services.reject import RejectIn
+from api.services.reject import reject as reject_return
+from api.services.review import ReviewIn, review_facts
+from api.services.review import review as review_refund
+from api.staff_console import (
+    CONSOLE_ROLES,
+    HOMES,
+    SESSION_COOKIE,
+    STATUSES,
+    AdminForm,
+    FinanceForm,
+    FinancePage,
+    StaffPage,
+    WarehouseForm,
+    WarehousePage,
+    form_of,
+    major,
+    not_found,
+    render,
+    staff_of,
+    to_minor,
 )
 from api.views import return_view
 from db.models import ReturnRow
-from db.policy_store import current_policy, policy_version
 from db.queries import list_returns, return_by_tracking
+from db.queues import queue, year_of_returns
 from domain.models import FINAL_STATUSES, MAX_QUANTITY, Condition, InspectionLine, ReturnState
-from domain.money import CURRENCY_EXPONENTS, format_amount
-from domain.policy import settle
+from domain.money import format_amount
 from domain.text import Note, RequiredNote, ReturnId, Search, shown
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
-SESSION_COOKIE = "staff_session"
-PAGES = Pages("staff", samesite="strict", no_store=True)
-form_of = PAGES.form_of
-HOMES = {"warehouse": "/staff/warehouse", "finance": "/staff/finance", "admin": "/staff/returns"}
-CONSOLE_ROLES = tuple(HOMES)
-STATUSES = ("pending_approval", "awaiting_shipment", "in_transit", "received", "pending_refund_review",
-            "completed", "rejected", "cancelled", "expired")  # fmt: skip
 CONDITIONS: tuple[Condition, ...] = ("new", "opened", "damaged")
 PAGE_SIZE = 20
 LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+): (.*)$")
-
-
-# --- plumbing --------------------------------------------------------------------------------------
-
-
-def render(
-    request: Request, name: str, context: dict[str, Any], who: Staff | None = None, status_code: int = 200
-) -> HTMLResponse:
-    return PAGES.render(request, name, {"who": who, "statuses": STATUSES, **context}, status_code)
-
-
-async def staff_of(request: Request) -> Staff | None:
-    session_id = request.cookies.get(SESSION_COOKIE, "")
-    who = await console_staff_of(request.app.state.settings, session_id) if 0 < len(session_id) < 200 else None
-    who = who if who is not None and who.role in CONSOLE_ROLES else None
-    sign_in_seen(request, who)
-    return who
-
-
-async def gate(request: Request, *roles: str) -> Staff | Response:
-    """The signed-in staff member when their role may see this page (admin may see all); else a response."""
-    who = await staff_of(request)
-    if who is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if roles and who.role not in roles and who.role != "admin":
-        return render(request, "staff/forbidden.html", {}, who, status_code=403)
-    return who
-
-
-def not_found(request: Request, who: Staff) -> HTMLResponse:
-    return render(request, "staff/not_found.html", {}, who, status_code=404)
-
-
-def to_minor(text: str, currency: str) -> int | None:
-    """ "12.50" or "12,50" as minor units of the currency; None when it is not a plain non-negative amount."""
-    exp = CURRENCY_EXPONENTS.get(currency.upper(), 2)
-    try:
-        value = Decimal(text.replace(",", ".").replace(" ", "")) * (10**exp)
-    except InvalidOperation:
-        return None
-    if value != value.to_integral_value() or value < 0 or value > 10**12:
-        return None
-    return int(value)
-
-
-def major(amount: int, currency: str) -> str:
-    return format_amount(amount, currency).rsplit(" ", 1)[0]
 
 
 # --- sign in and out -------------------------------------------------------------------------------
@@ -150,10 +110,7 @@ async def logout(request: Request, db: DbSession) -> Response:
 
 
 @router.get("/warehouse", response_class=HTMLResponse)
-async def warehouse(request: Request, db: DbSession, code: str = "") -> Response:
-    who = await gate(request, "warehouse")
-    if isinstance(who, Response):
-        return who
+async def warehouse(request: Request, who: WarehousePage, db: DbSession, code: str = "") -> Response:
     code = code.strip()[:254]
     if problem(code, Search):  # a scanner's stray control character: no parcel or return has it
         return render(request, "staff/warehouse.html", {"queue": [], "code": shown(code), "unknown": True}, who, 422)
@@ -163,48 +120,20 @@ async def warehouse(request: Request, db: DbSession, code: str = "") -> Response
             rid = code.upper()
         if rid is not None:
             return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
-    queue = await db.scalars(select(ReturnRow).where(ReturnRow.status == "received").order_by(ReturnRow.updated_at))
-    return render(request, "staff/warehouse.html", {"queue": list(queue), "code": code, "unknown": bool(code)}, who,
+    received = await queue(db, "received")
+    return render(request, "staff/warehouse.html", {"queue": received, "code": code, "unknown": bool(code)}, who,
                   status_code=404 if code else 200)  # fmt: skip
 
 
 # --- finance ---------------------------------------------------------------------------------------
 
 
-async def review_facts(row: ReturnRow, settings: AppSettings, db: DbSession) -> dict[str, Any]:
-    state = ReturnState.model_validate(row.state)
-    # Settled under the policy version the return was decided under, as the workflow does.
-    stored = await policy_version(db, state.policy_version) if state.policy_version else None
-    policy = stored.policy if stored else (await current_policy(db, settings.policy)).policy
-    refundable = sum(x.refund for x in settle(state.lines, policy))
-    why = [
-        e.message.removeprefix("finance review: ") for e in state.timeline if e.message.startswith("finance review:")
-    ]
-    return {"refundable": refundable, "why": why[-1:] or [], "currency": state.currency}
-
-
-async def history(db: DbSession, email: str) -> list[tuple[str, int, int]]:
-    """(currency, count, value) of this e-mail's returns created in the last 12 months."""
-    since = datetime.now(UTC) - timedelta(days=365)
-    rows = await db.execute(
-        select(ReturnRow.currency, func.count(), func.coalesce(func.sum(ReturnRow.refund_total + ReturnRow.store_credit_total), 0))
-        .where(ReturnRow.email == email, ReturnRow.created_at >= since)
-        .group_by(ReturnRow.currency)
-    )  # fmt: skip
-    return [(c, int(n), int(v)) for c, n, v in rows]
-
-
 @router.get("/finance", response_class=HTMLResponse)
-async def finance(request: Request, db: DbSession, settings: AppSettings) -> Response:
-    who = await gate(request, "finance")
-    if isinstance(who, Response):
-        return who
-    rows = await db.scalars(
-        select(ReturnRow).where(ReturnRow.status == "pending_refund_review").order_by(ReturnRow.updated_at)
-    )
-    queue = [{"row": row, "r": return_view(row.state, staff=True), **await review_facts(row, settings, db),
-              "history": await history(db, row.email)} for row in rows]  # fmt: skip
-    return render(request, "staff/finance.html", {"queue": queue}, who)
+async def finance(request: Request, who: FinancePage, db: DbSession, settings: AppSettings) -> Response:
+    rows = await queue(db, "pending_refund_review")
+    held = [{"row": row, "r": return_view(row.state, staff=True), **await review_facts(db, row, settings.policy),
+             "history": await year_of_returns(db, row.email)} for row in rows]  # fmt: skip
+    return render(request, "staff/finance.html", {"queue": held}, who)
 
 
 # --- admin list ------------------------------------------------------------------------------------
@@ -212,11 +141,9 @@ async def finance(request: Request, db: DbSession, settings: AppSettings) -> Res
 
 @router.get("/returns", response_class=HTMLResponse)
 async def returns_list(
-    request: Request, db: DbSession, settings: AppSettings, status: str = "", q: str = "", page: int = 1
-) -> Response:
-    who = await gate(request)
-    if isinstance(who, Response):
-        return who
+    request: Request, who: StaffPage, db: DbSession, settings: AppSettings, status: str = "", q: str = "",
+    page: int = 1,
+) -> Response:  # fmt: skip
     status = status if status in STATUSES else ""
     q, page = q.strip()[:254], max(1, min(page, 10**5))
     refused = problem(q, Search) is not None
@@ -243,43 +170,39 @@ def _back(form: dict[str, list[str]], rid: str) -> str:
     return back if back.startswith("/staff/") and "//" not in back else f"/staff/returns/{rid}"
 
 
+async def _refused(e: ServiceError, rid: str, request: Request, db: DbSession, who: Staff) -> Response:
+    """A decision the return's status (or a field) does not allow, shown on the return's page; a return that is not
+    there is the not-found page; anything else (the engine unreachable) is the API's answer."""
+    if e.status == 404:
+        return not_found(request, who)
+    if e.status not in (409, 422):
+        raise e
+    return await detail(rid, request, db, who, {"action": e.text}, 409)
+
+
 @router.post("/returns/{rid}/approve", response_class=HTMLResponse)
-async def approve(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    form = await form_of(request)
-    who = await gate(request, "admin")
-    if isinstance(who, Response):
-        return who
+async def approve(
+    rid: ReturnId, request: Request, sent: AdminForm, db: DbSession, temporal: TemporalClient
+) -> Response:
     try:
-        await approve_return(rid, who, db, temporal)
-    except HTTPException as e:
-        if e.status_code == 404:
-            return not_found(request, who)
-        if e.status_code not in (409, 422):
-            raise
-        return await detail(rid, request, db, who, {"action": str(e.detail)}, 409)
-    return RedirectResponse(_back(form, rid), status_code=303)
+        await approve_return(db, temporal, rid, sent.who)
+    except ServiceError as e:
+        return await _refused(e, rid, request, db, sent.who)
+    return RedirectResponse(_back(sent.form, rid), status_code=303)
 
 
 @router.post("/returns/{rid}/reject", response_class=HTMLResponse)
-async def reject(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    form = await form_of(request)
-    who = await gate(request, "admin")
-    if isinstance(who, Response):
-        return who
-    reason = first(form, "reason")
+async def reject(rid: ReturnId, request: Request, sent: AdminForm, db: DbSession, temporal: TemporalClient) -> Response:
+    who, reason = sent.who, first(sent.form, "reason")
     if not reason:
         return await detail(rid, request, db, who, {"reason": translator(choose_lang(request))("staff.required")}, 422)
     if why := problem(reason, RequiredNote):
         return await detail(rid, request, db, who, {"reason": why}, 422)
     try:
-        await reject_return(rid, RejectIn(reason=reason), who, db, temporal)
-    except HTTPException as e:
-        if e.status_code == 404:
-            return not_found(request, who)
-        if e.status_code not in (409, 422):
-            raise
-        return await detail(rid, request, db, who, {"action": str(e.detail)}, 409)
-    return RedirectResponse(_back(form, rid), status_code=303)
+        await reject_return(db, temporal, rid, who, RejectIn(reason=reason))
+    except ServiceError as e:
+        return await _refused(e, rid, request, db, who)
+    return RedirectResponse(_back(sent.form, rid), status_code=303)
 
 
 # --- one return: details, inspection, refund review ------------------------------------------------
@@ -301,24 +224,18 @@ async def detail(
     ctx: dict[str, Any] = {"r": r, "row": row, "can": can, "errors": errors or {}, "sent": sent or {},
                            "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS}  # fmt: skip
     if can["review"] or r.status == "pending_refund_review":
-        ctx.update(await review_facts(row, settings, db), history=await history(db, row.email))
+        ctx.update(await review_facts(db, row, settings.policy), history=await year_of_returns(db, row.email))
         ctx["refundable_major"] = major(ctx["refundable"], r.amounts.currency)
     return render(request, "staff/return.html", ctx, who, status_code=status_code)
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
-async def return_page(rid: ReturnId, request: Request, db: DbSession) -> Response:
-    who = await gate(request)
-    if isinstance(who, Response):
-        return who
+async def return_page(rid: ReturnId, request: Request, who: StaffPage, db: DbSession) -> Response:
     return await detail(rid, request, db, who)
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: ReturnId, request: Request, seen: str = "") -> Response:
-    who = await gate(request)
-    if isinstance(who, Response):
-        return who
+async def return_status(rid: ReturnId, request: Request, who: StaffPage, seen: str = "") -> Response:
     state = await visible_state(request.app.state.settings, rid, who)
     if state is None:
         return not_found(request, who)
@@ -331,29 +248,26 @@ async def return_status(rid: ReturnId, request: Request, seen: str = "") -> Resp
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
 async def label_pdf(
-    rid: ReturnId, request: Request, db: DbSession, size: Size = "4x6", direction: Direction = "inbound",
+    rid: ReturnId, request: Request, who: StaffPage, db: DbSession, size: Size = "4x6", direction: Direction = "inbound",
     parcel: Annotated[int, Query(ge=1, le=99)] = 1,
 ) -> Response:  # fmt: skip
-    return await _label_file(rid, request, db, "a4" if size == "a4" else "pdf", direction, parcel)
+    return await _label_file(rid, request, who, db, "a4" if size == "a4" else "pdf", direction, parcel)
 
 
 @router.get("/returns/{rid}/label.zpl", response_class=Response)
 async def label_zpl(
-    rid: ReturnId, request: Request, db: DbSession, direction: Direction = "inbound",
+    rid: ReturnId, request: Request, who: StaffPage, db: DbSession, direction: Direction = "inbound",
     parcel: Annotated[int, Query(ge=1, le=99)] = 1,
 ) -> Response:  # fmt: skip
-    return await _label_file(rid, request, db, "zpl", direction, parcel)
+    return await _label_file(rid, request, who, db, "zpl", direction, parcel)
 
 
 async def _label_file(
-    rid: str, request: Request, db: DbSession, fmt: Format, direction: Direction, parcel: int
+    rid: str, request: Request, who: Staff, db: DbSession, fmt: Format, direction: Direction, parcel: int
 ) -> Response:
-    who = await gate(request)
-    if isinstance(who, Response):
-        return who
     try:
         return await label_response(await label_row(db, rid, direction, parcel), fmt)
-    except HTTPException as e:  # staff read the reason: which format cannot be made, and why
+    except ServiceError as e:  # staff read the reason: which format cannot be made, and why
         return render(request, "staff/not_found.html", {"reason": e.detail}, who, status_code=404)
 
 
@@ -371,11 +285,10 @@ def inspection_errors(message: str, t: Any) -> dict[str, str]:
 
 
 @router.post("/returns/{rid}/inspection", response_class=HTMLResponse)
-async def inspect(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    form = await form_of(request)
-    who = await gate(request, "warehouse")
-    if isinstance(who, Response):
-        return who
+async def inspect(
+    rid: ReturnId, request: Request, posted: WarehouseForm, db: DbSession, temporal: TemporalClient
+) -> Response:
+    who, form = posted.who, posted.form
     row = await db.get(ReturnRow, rid)
     if row is None:
         return not_found(request, who)
@@ -402,21 +315,20 @@ async def inspect(rid: ReturnId, request: Request, db: DbSession, temporal: Temp
             errors[f"l{i}-accepted"] = first_error(e)
     if not errors:
         try:
-            await inspect_return(rid, InspectionIn(lines=lines), who, db, temporal)
+            await inspect_return(db, temporal, rid, who, InspectionIn(lines=lines))
             return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
-        except HTTPException as e:
-            if e.status_code not in (409, 422):
+        except ServiceError as e:
+            if e.status not in (409, 422):
                 raise
-            errors = inspection_errors(str(e.detail), t)
+            errors = inspection_errors(e.text, t)
     return await detail(rid, request, db, who, errors, 422, sent)
 
 
 @router.post("/returns/{rid}/review", response_class=HTMLResponse)
-async def review(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    form = await form_of(request)
-    who = await gate(request, "finance")
-    if isinstance(who, Response):
-        return who
+async def review(
+    rid: ReturnId, request: Request, posted: FinanceForm, db: DbSession, temporal: TemporalClient
+) -> Response:
+    who, form = posted.who, posted.form
     row = await db.get(ReturnRow, rid)
     if row is None:
         return not_found(request, who)
@@ -434,14 +346,14 @@ async def review(rid: ReturnId, request: Request, db: DbSession, temporal: Tempo
     if not errors:
         try:
             body = ReviewIn(approve=approve_it, amount=amount if approve_it else None, note=note)
-            await review_refund(rid, body, who, db, temporal)
+            await review_refund(db, temporal, rid, who, body)
             return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
-        except HTTPException as e:
-            if e.status_code not in (409, 422):
+        except ServiceError as e:
+            if e.status not in (409, 422):
                 raise
-            detail_text = str(e.detail)
+            detail_text = e.text
             if detail_text.startswith("amount:"):
-                refundable = (await review_facts(row, request.app.state.settings, db))["refundable"]
+                refundable = (await review_facts(db, row, request.app.state.settings.policy))["refundable"]
                 errors["amount"] = t("staff.amount_too_high", max=format_amount(refundable, row.currency))
             else:
                 errors["action"] = detail_text
@@ -452,10 +364,7 @@ async def review(rid: ReturnId, request: Request, db: DbSession, temporal: Tempo
 
 
 @router.get("/exceptions", response_class=HTMLResponse)
-async def exceptions(request: Request, db: DbSession, settings: AppSettings, page: int = 1) -> Response:
-    who = await gate(request)
-    if isinstance(who, Response):
-        return who
+async def exceptions(request: Request, who: StaffPage, db: DbSession, settings: AppSettings, page: int = 1) -> Response:
     page = max(1, min(page, 10**5))
     total, rows = await list_returns(db, None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE, attention=True)
     items = [{"row": r, "r": return_view(r.state, staff=True), "url": workflow_url(settings, r.id)} for r in rows]
@@ -467,22 +376,20 @@ async def exceptions(request: Request, db: DbSession, settings: AppSettings, pag
 
 
 @router.post("/returns/{rid}/receive", response_class=HTMLResponse)
-async def receive(rid: ReturnId, request: Request, db: DbSession, temporal: TemporalClient) -> Response:
-    await form_of(request)
-    who = await gate(request, "warehouse")
-    if isinstance(who, Response):
-        return who
+async def receive(
+    rid: ReturnId, request: Request, posted: WarehouseForm, db: DbSession, temporal: TemporalClient
+) -> Response:
     try:
-        await close_receiving(rid, who, db, temporal)
-    except HTTPException as e:
-        if e.status_code == 404:
-            return not_found(request, who)
-        if e.status_code not in (409, 422):
-            raise
-        return await detail(rid, request, db, who, {"action": str(e.detail)}, 409)
+        await close_receiving(db, temporal, rid, posted.who)
+    except ServiceError as e:
+        return await _refused(e, rid, request, db, posted.who)
     return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
 
 
 def install(app: FastAPI) -> None:
     """Add the staff consoles (static files are mounted by the portal's install)."""
+    from api.routers import staff_exceptions  # it builds on this module's pages
+
+    staff_console.install(app)
     app.include_router(router)
+    app.include_router(staff_exceptions.router)

@@ -10,17 +10,17 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from activities.carriers.base import WebhookError
-from activities.carriers.routing import easypost_webhooks
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.errors import errors
+from api.services.errors import ServiceError
 from api.temporal_calls import call
 from db.models import CarrierEventRow
 from db.queries import return_by_tracking
 from domain.bounds import ShopDateTime
+from domain.carrier_webhooks import WebhookError, easypost_signature_ok, parse_easypost_webhook
 from domain.models import CarrierEvent, CarrierEventKind, TrackingNumber
 from domain.text import unstorable
-from workflows.return_workflow import ReturnWorkflow
+from workflows.contracts import CARRIER_EVENT
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=errors(401, 413, 422, 503))
 MAX_BODY = 1024 * 1024
@@ -90,7 +90,7 @@ async def local_carrier(request: Request, db: DbSession, temporal: TemporalClien
     )
     await db.commit()
     if rid is not None:
-        await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
+        await call(temporal.get_workflow_handle(rid).signal(CARRIER_EVENT, event))
     return Accepted(accepted=True, matched=rid is not None)
 
 
@@ -108,11 +108,11 @@ async def easypost_webhook(
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(413, "body: larger than 1 MiB")
-    carrier = easypost_webhooks(settings)
-    if not carrier.verify_webhook(body, request.headers):
+    secret = settings.easypost.webhook_secret
+    if not easypost_signature_ok(body, request.headers, secret.get_secret_value() if secret else None):
         raise HTTPException(401, "x-hmac-signature: missing, or not signed with this shop's EasyPost webhook secret")
     try:
-        events = carrier.parse_webhook(body, request.headers)
+        events = parse_easypost_webhook(body)
     except WebhookError as e:
         raise HTTPException(422, [{"field": e.field, "reason": str(e), "type": "value_error"}]) from e
     except UnicodeEncodeError as e:  # a JSON "\ud800": valid JSON, but no text the adapter can hash or store
@@ -143,10 +143,10 @@ async def easypost_webhook(
             continue
         matched = True
         try:
-            await call(temporal.get_workflow_handle(rid).signal(ReturnWorkflow.carrier_event, event))
-        except HTTPException as e:
+            await call(temporal.get_workflow_handle(rid).signal(CARRIER_EVENT, event))
+        except ServiceError as e:
             # 404: the return is closed (completed, cancelled, expired); the scan is kept above, nothing moves.
             # Anything else (503) goes back to EasyPost, which redelivers; the workflow drops the repeats.
-            if e.status_code != 404:
+            if e.status != 404:
                 raise
     return EasyPostAccepted(accepted=True, matched=matched, events=len(events))

@@ -18,7 +18,7 @@ from activities.payments import Payments
 from activities.read_model import ReadModel
 from activities.store_credit import StoreCredits
 from db.engine import get_sessionmaker
-from db.models import RefundRow, StoreCreditEntry
+from db.models import RefundRow, StoreCredit, StoreCreditEntry
 from domain.messages import ClaimInput, CreditInput, EmailInput, LabelRequest, RefundInput
 from domain.models import ReturnLineRequest
 
@@ -85,6 +85,20 @@ async def test_store_credit_grant_twice_credits_once(settings):
     async with get_sessionmaker(settings.resolved_database_url())() as s:
         entries = (await s.scalars(select(StoreCreditEntry).where(StoreCreditEntry.return_id == "R-CRED1"))).all()
     assert [e.amount for e in entries] == [1234]
+
+
+async def test_more_credit_on_the_returns_code_twice_adds_once(settings):
+    # A person pays what a refused refund owed as store credit: it goes on the code the return already has.
+    env, run = ActivityEnvironment(), StoreCredits(settings).grant
+    first = await env.run(run, CreditInput(key="R-CRED2:credit", return_id="R-CRED2", email="a@example.com",
+                                           currency="EUR", amount=1500))  # fmt: skip
+    more = CreditInput(key="R-CRED2:resolution:1:credit", return_id="R-CRED2", email="a@example.com", currency="EUR",
+                       amount=5000, code=first.code)  # fmt: skip
+    assert (await env.run(run, more)).code == first.code
+    assert (await env.run(run, more)).code == first.code
+    async with get_sessionmaker(settings.resolved_database_url())() as s:
+        balance = await s.scalar(select(StoreCredit.balance).where(StoreCredit.code == first.code))
+    assert balance == 6500
 
 
 async def test_label_twice_is_the_same_label(settings):

@@ -23,7 +23,7 @@ def _orders_on_workflow_time(shop, ts_env: WorkflowEnvironment) -> None:
     shop.clock = ts_env.get_current_time
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def search_attributes(ts_env: WorkflowEnvironment) -> None:
     """Register ReturnStatus and OrderNumber, which the API sets when it starts a return workflow.
 

@@ -227,6 +227,10 @@ class Failure:
         return self.what
 
 
+RETURN_ID = re.compile(r"R-[A-Z0-9]{8,}")
+PASSWORD = "correct horse battery staple"  # a staff account's, on the account pages
+
+
 @dataclass
 class Target:
     """What an operation or a form acts on: an order with its shopper, a return in some state, a credit code."""
@@ -238,6 +242,7 @@ class Target:
     rid: str = ""
     tracking: str = ""  # the return's first inbound parcel
     code: str = ""  # store credit
+    payment: str = ""  # the order's PaymentIntent
 
     @property
     def shopper(self) -> dict[str, str]:
@@ -251,6 +256,7 @@ def order_body(number: str, email: str, reference: str = "pi_hostile", price: in
         "number": number, "email": email, "currency": "EUR",
         "placed_at": (now - timedelta(days=4)).isoformat(), "delivered_at": (now - timedelta(days=2)).isoformat(),
         "payment": {"provider": "stripe", "reference": reference},
+        "shipping_amount": 490,
         "shipping_address": {"name": "Ana Sousa", "line1": "Rua das Flores 28", "line2": "2 Esq", "city": "Porto",
                              "postal_code": "4050-262", "region": "Porto", "country": "PT"},
         "lines": [{"id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 1, "unit_price": price,
@@ -317,12 +323,14 @@ class Maker:
             {"amount": price, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
         )
         number = "H" + uuid.uuid4().hex[:9].upper()
-        t = Target("order", number=number, email=f"{number.lower()}@example.com")
+        t = Target("order", number=number, email=f"{number.lower()}@example.com", payment=pi.id)
         self.call("POST", "/api/v1/orders", self.staff("integration"), order_body(number, t.email, pi.id, price))
         t.token = self.call("POST", "/api/v1/portal/session", body={"order_number": number, "email": t.email})["token"]
         return t
 
     def make(self, kind: str) -> Target:
+        if kind in ("link", "account"):
+            return self.account(kind)
         if kind == "credit":
             from activities.store_credit import new_code
 
@@ -345,20 +353,50 @@ class Maker:
             self.call("POST", f"/api/v1/returns/{t.rid}/approve", self.staff("admin"))
             ret = self.wait(t.rid, lambda r: r["status"] == "awaiting_shipment" and bool(inbound(r)), "labelled")
         t.tracking = inbound(ret)[0]["tracking_number"] if inbound(ret) else ""
-        if kind in ("received", "review"):
+        if kind in ("received", "review", "refused"):
             self.scan(t.tracking, "delivered")
             self.wait(t.rid, lambda r: r["status"] == "received", "received")
+        if kind == "refused":  # refunded by hand in the provider's dashboard first: Stripe refuses ours
+            self.stripe.v1.refunds.create({"payment_intent": t.payment})
+            inspection = {"lines": [{"line_id": "L1", "accepted_quantity": 1, "condition": "new", "restock": True,
+                                     "note": ""}]}  # fmt: skip
+            self.call("POST", f"/api/v1/returns/{t.rid}/inspection", self.staff("warehouse"), inspection)
+            self.wait(t.rid, lambda r: r["attention_code"] == "refund_refused", "refused by the payment provider")
         if kind == "review":
             inspection = {"lines": [{"line_id": "L1", "accepted_quantity": 1, "condition": "new", "restock": True,
                                      "note": ""}]}  # fmt: skip
             self.call("POST", f"/api/v1/returns/{t.rid}/inspection", self.staff("warehouse"), inspection)
             self.wait(t.rid, lambda r: r["status"] == "pending_refund_review", "up for refund review")
+        if kind == "returned":  # the carrier sent the parcel back: the Exceptions queue offers its resolutions
+            self.scan(t.tracking, "in_transit")
+            self.wait(t.rid, lambda r: r["status"] == "in_transit", "in transit")
+            self.scan(t.tracking, "returned_to_sender")
+            self.wait(t.rid, lambda r: r["attention_code"] == "returned_to_sender", "returned to the shopper")
         if kind == "split":  # one parcel of two delivered: the console offers to close receiving
             self.scan(t.tracking, "in_transit")
             self.wait(t.rid, lambda r: r["status"] == "in_transit", "in transit")
             self.scan(t.tracking, "delivered")
             self.wait(t.rid, lambda r: inbound(r)[0]["status"] == "delivered", "with its first parcel delivered")
         return t
+
+    def account(self, kind: str) -> Target:
+        """A staff account invited by e-mail: its link to choose a password ("link"), or already with one."""
+        from api import staff_accounts
+        from db.engine import get_sessionmaker
+        from settings import sqlalchemy_url
+
+        address = f"staff-{uuid.uuid4().hex[:10]}@example.com"
+
+        async def make() -> str:
+            sessions = get_sessionmaker(sqlalchemy_url(self.running.database_url))
+            async with sessions.begin() as s:
+                _, link = await staff_accounts.invite(s, address, ["warehouse"], "Hostile Tester")
+            if kind == "account":
+                async with sessions.begin() as s:
+                    await staff_accounts.set_password(s, link, PASSWORD)
+            return link
+
+        return Target(kind, email=address, token=asyncio.run(make()))
 
 
 class World:
@@ -645,6 +683,18 @@ def catalog(w: World) -> dict[str, Op]:
             body=lambda t: {"reason": "Not as described: the tag is missing."},
         ),
         f"POST {returns}/receive": Op("split", staff("warehouse"), path={"rid": rid}, consumes=True),
+        f"POST {returns}/resolve": Op(
+            "returned",
+            staff("admin"),
+            path={"rid": rid},
+            consumes=True,
+            body=lambda t: {
+                "action": "refund_without_receipt",
+                "note": "The carrier lost it.",
+                "amount": 100,
+                "reference": "CLAIM-1",
+            },
+        ),  # fmt: skip
         f"POST {returns}/inspection": Op(
             "received",
             staff("warehouse"),
@@ -938,10 +988,15 @@ PAGES = [
     ("shopper", "/portal/returns/{rid}", "awaiting"),
     ("shopper", "/portal/returns/{rid}", "pending"),
     ("visitor", "/staff/login", None),
+    ("visitor", "/staff/login/password", "account"),
+    ("visitor", "/staff/password/forgot", "account"),
+    ("visitor", "/staff/password?token={token}", "link"),
     ("warehouse", "/staff/warehouse", "received"),
     ("finance", "/staff/finance", "review"),
     ("admin", "/staff/returns?q={number}", "pending"),
-    ("admin", "/staff/exceptions", None),
+    ("finance", "/staff/returns/{rid}", "refused"),  # retry, store credit, refunded outside
+    ("admin", "/staff/exceptions", "returned"),  # its forms act on any return in the queue: it refills itself
+    ("admin", "/staff/returns/{rid}", "returned"),
     ("admin", "/staff/returns/{rid}", "pending"),
     ("warehouse", "/staff/returns/{rid}", "received"),
     ("finance", "/staff/returns/{rid}", "review"),
@@ -962,7 +1017,7 @@ class Visit:
         self.cookies: dict[str, str] = {}
         if self.who != "visitor":
             self.cookies = self.w.sign_in(self.who, self.t) or {}
-        self.url = self.page.format(rid=self.t.rid, number=self.t.number)
+        self.url = self.page.format(rid=self.t.rid, number=self.t.number, token=self.t.token)
         a = self.go("GET", self.url)
         assert a.status == 200, f"{self.who} on {self.url}: {a.status} {a.text[:300]} {a.cause}"
         self.forms = forms_in(a.text)
@@ -976,13 +1031,15 @@ class Visit:
         return a
 
     def plain(self, action: str) -> str:
-        """The action as the template writes it: the target's return id as {rid}."""
-        return action.replace(self.t.rid, "{rid}") if self.t.rid else action
+        """The action as the template writes it: a return's id as {rid} (a queue shows the forms of many returns:
+        one of them stands for all)."""
+        return RETURN_ID.sub("{rid}", action)
 
     def fill(self) -> dict[str, str]:
         """What a person types into the form's empty boxes."""
-        order = self.t if self.t.number else self.w.target("order")
+        order = self.t if self.t.number or self.t.kind in ("link", "account") else self.w.target("order")
         return {"order_number": order.number, "email": order.email, "token": self.w.tokens["admin"],
+                "password": PASSWORD, "confirm": PASSWORD, "reference": "BANK-2291", "amount": "",
                 "reason": "Not as described.", "note": "Checked.", "q": order.number, "code": self.t.tracking}  # fmt: skip
 
 
@@ -1023,8 +1080,9 @@ def run_form(w: World, visit: Visit, key: tuple[str, str, tuple[str, ...]]) -> N
         value = h.label if h else "(valid)"
         w.judge(a, where, fld, value, None, False)
         if h is None and (a.status is None or a.status >= 400):
+            said = re.search(r'role="alert"[^>]*>([^<]*)', a.text)  # a page's error, else the start of the answer
             w.failures.append(Failure(where, "(valid submission)", value, f"{a.status}: the valid submission is refused",
-                                      f"{a.text[:200]} {a.cause}"))  # fmt: skip
+                                      f"{said.group(1) if said else a.text[:200]} {a.cause}"))  # fmt: skip
         if method == "post" and a.status is not None and 300 <= a.status < 400:
             if h is not None:
                 w.accepted.add(f"{where} {fld} = {value}")

@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/returns/{rid}/approve"): Op(staff_only(ok=409)),
     ("POST", "/api/v1/returns/{rid}/label"): Op(expect(409, none=401, other_shopper=404)),  # only awaiting shipment
     ("POST", "/api/v1/returns/{rid}/receive"): Op(staff_only("warehouse", ok=409)),
+    ("POST", "/api/v1/returns/{rid}/resolve"): Op(staff_only("warehouse", "finance", ok=422), json={}),
     ("POST", "/api/v1/returns/{rid}/reject"): Op(staff_only(ok=409), json={"reason": "matrix"}),
     ("POST", "/api/v1/returns/{rid}/inspection"): Op(staff_only("warehouse", ok=422), json={}),
     ("POST", "/api/v1/returns/{rid}/refund-review"): Op(staff_only("finance", ok=422), json={}),

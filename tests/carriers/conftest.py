@@ -48,7 +48,7 @@ def ep_settings(settings: Settings) -> Settings:
     )
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ep_worker(ts_env: WorkflowEnvironment, ep_settings: Settings) -> AsyncIterator[None]:
     from worker import build_worker
 

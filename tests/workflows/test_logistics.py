@@ -251,6 +251,16 @@ async def test_by_default_the_label_lives_as_long_as_the_return(ts_env, worker, 
     assert await db.shipment_status(tracking_of(answer)) == "voided"
 
 
+async def test_the_shipment_reminder_names_the_label_in_use_not_a_voided_one(ts_env, worker, shop, settings, mailbox):
+    order = await shop.order()
+    handle, answer = await start(ts_env, settings, order.number)
+    state = await handle.execute_update(ReturnWorkflow.reissue_label, "shopper")
+    old, new = tracking_of(answer), inbound(state)[-1].tracking_number
+    assert await handle.result() == "expired"
+    body = mailbox.body(handle.id, "shipment_reminder")
+    assert f"Tracking number: {new}" in body and old not in body
+
+
 async def test_carrier_exception_flags_the_return_until_the_parcel_moves(ts_env, worker, shop, settings, mailbox):
     order = await shop.order()
     handle, answer = await start(ts_env, settings, order.number)

@@ -1,0 +1,55 @@
+"""What the staff consoles and the portal list: work queues, a shopper's year of returns, an order's returns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InventoryItem, ReturnRow, ShipmentRow
+
+
+async def queue(s: AsyncSession, status: str) -> list[ReturnRow]:
+    """Returns in `status`, the one waiting longest first: the warehouse's (received) and finance's queue."""
+    rows = await s.scalars(select(ReturnRow).where(ReturnRow.status == status).order_by(ReturnRow.updated_at))
+    return list(rows)
+
+
+async def year_of_returns(s: AsyncSession, email: str) -> list[tuple[str, int, int]]:
+    """(currency, count, value) of this e-mail's returns created in the last 12 months."""
+    since = datetime.now(UTC) - timedelta(days=365)
+    rows = await s.execute(
+        select(ReturnRow.currency, func.count(), func.coalesce(func.sum(ReturnRow.refund_total + ReturnRow.store_credit_total), 0))
+        .where(ReturnRow.email == email, ReturnRow.created_at >= since)
+        .group_by(ReturnRow.currency)
+    )  # fmt: skip
+    return [(c, int(n), int(v)) for c, n, v in rows]
+
+
+async def order_returns(s: AsyncSession, order_number: str) -> list[ReturnRow]:
+    """The order's returns, the newest first."""
+    rows = await s.scalars(
+        select(ReturnRow).where(ReturnRow.order_number == order_number).order_by(ReturnRow.created_at.desc())
+    )
+    return list(rows)
+
+
+async def in_stock_variants(s: AsyncSession, sku: str) -> list[InventoryItem]:
+    """In-stock inventory rows of the same product: skus sharing the prefix before the last '-'."""
+    prefix = sku.rsplit("-", 1)[0] if "-" in sku else sku
+    rows = await s.scalars(
+        select(InventoryItem)
+        .where(InventoryItem.sku.startswith(prefix + "-", autoescape=True), InventoryItem.available > 0)
+        .order_by(InventoryItem.sku)
+    )
+    return list(rows)
+
+
+async def inbound_qr(s: AsyncSession, return_id: str) -> bytes | None:
+    """The QR code (SVG) of the return id on its live inbound label."""
+    return await s.scalar(
+        select(ShipmentRow.qr_svg).where(
+            ShipmentRow.return_id == return_id, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
+        )
+    )

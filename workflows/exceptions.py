@@ -1,0 +1,116 @@
+"""A person's decisions on a parcel that cannot go on by itself (the Exceptions queue, issue 17's table): pay as filed
+without the parcel (`refund_without_receipt`), end the return with nothing more paid (`close`), or take in an
+expired return whose parcel did arrive after all (`reopen`). The payment actions are workflows.resolution's.
+
+Each handler runs inside the `resolve` update; what needs the run loop (paying, ending the return) is handed to the
+stage that waits for the parcel in transit (tracking.await_delivery) through ReturnContext.decided, so a payment
+Stripe refuses can wait for the next person's action without holding this update open. An expired return with a
+late scan is reopened or closed here directly: shipping's wait after the expiry (shipping._late_scans) sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    import workflows.exchanging as exchanging
+    import workflows.resolution as resolution
+    from domain import policy as rules
+    from domain.models import ResolveAction, ResolveRequest
+    from domain.money import format_amount
+    from workflows.context import ReturnContext
+    from workflows.publish import project
+    from workflows.shipping import void_labels
+
+WITHOUT_PARCEL: list[ResolveAction] = ["refund_without_receipt", "close"]
+
+
+def fitting(ctx: ReturnContext) -> list[ResolveAction]:
+    """The actions of this module that fit the return now (ReturnState.resolutions for the parcel codes)."""
+    state = ctx.state
+    if ctx.decided is not None:
+        return []
+    # Before a first scan the shopper or the shop can still cancel: these fit once the parcel is on its way.
+    if state.status == "in_transit":
+        return list(WITHOUT_PARCEL)
+    if state.status == "expired" and ctx.parcels.late:
+        return ["reopen", "close"]
+    return []
+
+
+def filed(ctx: ReturnContext) -> int:
+    """What the return pays back as filed: its refund and store credit before inspection."""
+    return sum(x.decision.refund + x.decision.store_credit for x in ctx.state.lines)
+
+
+async def _decide(ctx: ReturnContext, req: ResolveRequest) -> None:
+    """refund_without_receipt and close: recorded now, carried out by the stage waiting for the parcel."""
+    state = ctx.state
+    if req.action == "refund_without_receipt" and req.amount is not None and req.amount > filed(ctx):
+        raise ApplicationError(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed",
+                               non_retryable=True)  # fmt: skip
+    by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
+    if req.action == "close":
+        message = "closed by the shop with nothing more paid"
+    else:
+        pays = format_amount(filed(ctx) if req.amount is None else req.amount, state.currency)
+        message = f"refund without receipt approved by the shop: {pays} paid as filed, without inspection"
+    ctx.log(state.status, message, by=by, note=note)
+    ctx.decided = (req.action, req.amount)
+    ctx.calm()
+    await project(ctx)
+    # Answer with the return as it is once the payment has gone through (or waits for a person again).
+    await workflow.wait_condition(lambda: state.status == "completed" or ctx.payments.waiting)
+
+
+async def carry_out(ctx: ReturnContext) -> None:
+    """The decision in ReturnContext.decided, from the run loop: the return ends `completed`."""
+    assert ctx.decided is not None
+    action, amount = ctx.decided
+    state = ctx.state
+    # Labels never used are refunded by their carrier; a scanned one is spent.
+    await void_labels([s for s in ctx.valid_labels() if s.status == "label_created"])
+    if action == "close":
+        state.refund_total = state.store_credit_total = 0  # what it paid: the amounts filed were never paid
+        ctx.transition("completed", "completed: closed by the shop, nothing more paid")
+        await project(ctx)
+        return
+    for line in state.lines:
+        line.accepted_quantity = line.decision.quantity
+    ctx.inspected = True
+    settled = [x.decision.model_copy() for x in state.lines]
+    await exchanging.before_review(ctx, settled)
+    if amount is not None:
+        settled = rules.apply_review_amount(settled, amount)
+    await resolution.resolve(ctx, settled)
+
+
+async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:
+    """The expired return's parcel arrived: it is received, and inspection follows as for any other."""
+    by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
+    ctx.parcels.late = False
+    ctx.calm()
+    ctx.transition("received", "reopened by the warehouse: the parcel arrived after the return expired", by=by)
+    ctx.state.timeline[-1].note = note
+    await project(ctx)
+
+
+async def _close_expired(ctx: ReturnContext, req: ResolveRequest) -> None:
+    if ctx.state.status == "expired":  # a late scan nobody takes in: it ends as it would have, unpaid
+        by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
+        ctx.log("expired", "closed by the shop with nothing more paid", by=by, note=note)
+        ctx.parcels.late = False
+        ctx.calm()
+        await project(ctx)
+        return
+    await _decide(ctx, req)
+
+
+HANDLERS: dict[str, Callable[[ReturnContext, ResolveRequest], Awaitable[None]]] = {
+    "refund_without_receipt": _decide,
+    "close": _close_expired,
+    "reopen": _reopen,
+}

@@ -1,0 +1,116 @@
+"""What a return tells the world: its read model (written at every transition) and its e-mails to the shopper.
+
+A value that PostgreSQL or the mail encoder cannot take must never be retried forever (it would be refused at every
+attempt): it is cleaned or left out, and the return is flagged for staff instead (ReturnContext.note_bad_data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.base import BAD_DATA
+    from activities.notifications import STAFF_ALERT, Notifications
+    from activities.read_model import ReadModel
+    from domain.messages import EmailInput
+    from domain.models import ReturnState, Shipment
+    from domain.text import scrub
+    from workflows import options
+    from workflows.context import ReturnContext
+    from workflows.options import LOCAL_RETRY, RETRY, TIMEOUT, call, persist
+
+
+async def project(ctx: ReturnContext) -> None:
+    """Write the return's read model."""
+    state = ctx.state
+    # A value PostgreSQL cannot store (NUL, a lone surrogate) made the projection fail at every attempt, and
+    # retrying it froze the read model while the workflow went on: clean it here, deterministically, and flag it.
+    _, bad = scrub(state)
+    if bad:
+        ctx.note_bad_data(bad)
+        ctx.touch()
+    # Run by this worker inside the workflow task: no task-queue round trip and no history events for each of a
+    # return's read-model writes (most of the Temporal server's work per return beyond the bare workflow's,
+    # bench/README.md). Its write can be seen before the task commits: see tracking._taken_in.
+    # Refused for a reason scrub() does not know, the activity flagged the row, and the next projection tries again
+    # with the workflow flagged as well.
+    for _ in range(2):  # again when the write itself flagged or unflagged a stall (workflows.options)
+        version = state.version
+        await _unless_refused(ctx, _write(state), lambda reason: reason)
+        if state.version == version:
+            break
+    await _alert(ctx)
+
+
+async def _write(state: ReturnState) -> None:
+    """A few quick tries inside the workflow task; past them the database is down for longer, and a regular
+    activity keeps trying (options.persist) without holding the task open."""
+    try:
+        await workflow.execute_local_activity_method(ReadModel.project, state, start_to_close_timeout=TIMEOUT,
+                                                     retry_policy=LOCAL_RETRY)  # fmt: skip
+    except (ActivityError, ApplicationError) as e:
+        # Its attempts ran out (the SDK raises the last attempt's own error for a local activity); a refusal for
+        # good (BAD_DATA) is the caller's to handle.
+        cause = e.cause if isinstance(e, ActivityError) else e
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            raise
+        await persist(lambda: workflow.execute_activity_method(ReadModel.project, state,
+                                                               start_to_close_timeout=TIMEOUT, retry_policy=RETRY),
+                      "project_return")  # fmt: skip
+
+
+async def _alert(ctx: ReturnContext) -> None:
+    """One e-mail to staff each time the return enters the Exceptions queue (activities.notifications sends it to
+    REVERSO_STAFF_ALERT_EMAIL, or to nobody when that is unset)."""
+    state = ctx.state
+    if not state.attention or ctx.alerted:
+        return
+    ctx.alerted = True
+    ctx.alerts += 1
+    context: dict[str, object] = {"order_number": state.order_number, "code": state.attention_code, "reason": state.attention_reason,
+               "code_words": state.attention_code.replace("_", " "), "resolutions": list(state.resolutions)}  # fmt: skip
+    inp = EmailInput(return_id=state.id, kind=STAFF_ALERT, to="", context=context, dedupe=f"q{ctx.alerts}")
+    await _unless_refused(
+        ctx, call(Notifications.send, inp), lambda reason: f"e-mail {STAFF_ALERT} not sent ({reason})"
+    )
+
+
+options.PUBLISH[:] = [project]
+
+
+async def mail(
+    ctx: ReturnContext, kind: str, context: dict[str, object], dedupe: str = "", labels: list[Shipment] | None = None
+) -> None:
+    """E-mail the shopper the template `kind` (activities/mail/) with `context` over what every e-mail knows.
+    `labels` go along as attachments; `dedupe` tells apart the e-mails of a kind sent more than once."""
+    state, labels = ctx.state, labels or []
+    # The label the shopper should use; once none is valid, the one they had.
+    current = ctx.valid_labels() or state.shipments
+    base = {"order_number": state.order_number, "currency": state.currency, "status": state.status,
+            "reasons": state.decision_reasons, "tracking_number": current[0].tracking_number if current else ""}  # fmt: skip
+    inp = EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context}, dedupe=dedupe,
+                     attach_label=labels[0].tracking_number if labels else None,
+                     attach_labels=[s.tracking_number for s in labels[1:]])  # fmt: skip
+    # One that cannot be encoded (activities.base.bad_data_is_final) is not sent: the return is flagged instead.
+    _, bad = scrub(inp.context, f"email.{inp.kind}")
+    ctx.note_bad_data(bad)
+    if await _unless_refused(ctx, call(Notifications.send, inp), lambda reason: f"e-mail {kind} not sent ({reason})"):
+        await project(ctx)
+
+
+async def _unless_refused(ctx: ReturnContext, activity: Awaitable[None], flag: Callable[[str], str]) -> bool:
+    """Await the activity; when it refused its input for good (activities.base.bad_data_is_final), flag the return
+    with `flag(reason)` and answer True instead of retrying the same refusal forever."""
+    try:
+        await activity
+        return False
+    except (ActivityError, ApplicationError) as e:
+        cause = e.cause if isinstance(e, ActivityError) else e
+        if not (isinstance(cause, ApplicationError) and cause.type == BAD_DATA):
+            raise
+        ctx.note_bad_data([flag(cause.message.removeprefix("bad_data: "))])
+        ctx.touch()
+        return True
