@@ -268,6 +268,52 @@ def test_return_from_order_ingest_to_refund(stack: DevStack) -> None:
         assert found == [rid]
 
 
+def test_a_refund_stripe_refuses_leaves_the_return_open_for_finance(stack: DevStack) -> None:
+    # The shop refunded most of the payment by hand in the provider's dashboard: the peer, like Stripe, refuses a
+    # refund above what is left. The return waits for a person, and finance pays it as store credit.
+    with client(stack) as c:
+        shop = Shop(stack, c)
+        warehouse, finance = staff_token(stack, "warehouse"), staff_token(stack, "finance")
+        number, addr, pi = shop.paid_order()
+        with stripe_at(stack):
+            stripe.Refund.create(payment_intent=pi.id, amount=4000)
+        shopper = shop.session(number, addr)
+        rid = shop.refund_return(number, shopper)["id"]
+        tracking = inbound_tracking(wait_status(c, stack, rid, bearer(shopper), "awaiting_shipment"))
+        for event in ("in_transit", "delivered"):
+            assert scan(c, stack, tracking, event).status_code == 202
+        wait_status(c, stack, rid, bearer(shopper), "received")
+        r = c.post(f"/api/v1/returns/{rid}/inspection", headers=bearer(warehouse), json={"lines": [
+            {"line_id": "L1", "accepted_quantity": 1, "condition": "new", "restock": True, "note": ""}]})  # fmt: skip
+        assert r.status_code == 200, r.text
+
+        def queued() -> dict[str, Any] | None:
+            got = c.get(f"/api/v1/returns/{rid}", headers=bearer(finance)).json()
+            return got if got["attention_code"] == "refund_refused" else None
+
+        view = eventually("the refused refund in the Exceptions queue", queued, stack)
+        assert view["status"] == "received" and view["attention"], view
+        assert view["resolutions"] == ["retry", "store_credit", "refund_outside"], view
+        assert "amount_too_large" in view["attention_reason"], view["attention_reason"]
+        listed = c.get("/api/v1/returns?attention=true&limit=200", headers=bearer(finance)).json()["items"]
+        assert rid in [x["id"] for x in listed]
+
+        async def status() -> str:
+            found = await Client.connect(f"127.0.0.1:{stack.env['REVERSO_TEMPORAL_PORT']}")
+            return (await found.get_workflow_handle(rid).describe()).status.name
+
+        assert asyncio.run(status()) == "RUNNING"  # waiting for a person, not failed
+        with stripe_at(stack):
+            assert [x.amount for x in stripe.Refund.list(payment_intent=pi.id).data] == [4000]  # nothing paid twice
+
+        r = c.post(f"/api/v1/returns/{rid}/resolve", headers=bearer(finance),
+                   json={"action": "store_credit", "note": "card refunded by hand; rest as credit"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        done = wait_status(c, stack, rid, bearer(shopper), "completed")
+        assert done["amounts"]["store_credit_total"] == 2500 - done["amounts"]["fees_total"], done["amounts"]
+        assert not done["attention"] and done["attention_code"] == "" and done["resolutions"] == []
+
+
 def test_reverso_demo_prints_orders_with_real_payment_intents(stack: DevStack) -> None:
     out = reverso(stack, "demo")
     printed = [line.split()[:2] for line in out.splitlines() if line.strip()]

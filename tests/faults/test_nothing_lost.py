@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import stripe
@@ -55,10 +56,11 @@ def staff_tokens(running: services.SupervisedStack) -> dict[str, str]:
 
 
 class Chaos:
-    """Crashes and restarts, each at a moment picked by how far the returns have come (or a deadline)."""
+    """Crashes, restarts and outages (the engine, PostgreSQL, the payment provider, SMTP), each at a moment picked by how\n    far the returns have come (or a deadline)."""
 
     def __init__(self, running: services.SupervisedStack, journal: Journal, idle: Callable[[], bool]) -> None:
         self.stack: Any = running.stack
+        self.stripe_url = running.stripe_url
         self.journal = journal
         self.idle = idle  # true once every shopper has finished (or failed): no point waiting for progress
 
@@ -89,6 +91,25 @@ class Chaos:
         self.stack.resume_postgres()
         self.journal.note("chaos: PostgreSQL started again")
 
+    def payment_peer_trouble(self) -> None:
+        """The payment provider answers 500 to the next calls, then does not answer at all for a few seconds."""
+        httpx.post(f"{self.stripe_url}/_peer/fail", json={"status": 500, "count": 6}, timeout=10).raise_for_status()
+        self.journal.note("chaos: the payment peer answers 500 to its next 6 calls")
+        time.sleep(2.0)
+        peer = self.stack.part("stripe")
+        peer.signal(signal.SIGSTOP)
+        self.journal.note("chaos: the payment peer stopped answering (SIGSTOP)")
+        time.sleep(4.0)
+        peer.signal(signal.SIGCONT)
+        self.journal.note("chaos: the payment peer answers again")
+
+    def smtp_away(self) -> None:
+        self.stack.kill_part("smtp", signal.SIGTERM)
+        self.journal.note("chaos: SMTP server gone")
+        time.sleep(3.0)
+        self.stack.start_part("smtp")
+        self.journal.note("chaos: SMTP server back")
+
     def run(self, n: int) -> None:
         """Crash and restart at moments set by how many of the `n` returns got how far."""
         p = self.journal.progress
@@ -98,8 +119,12 @@ class Chaos:
         self.restart_temporal()
         self.when("second worker crash", lambda: p["received"] >= n * 0.2, 90)
         self.crash_worker(2)
+        self.when("payment peer trouble", lambda: p["inspected"] >= n * 0.15, 90)
+        self.payment_peer_trouble()
         self.when("PostgreSQL restart", lambda: p["inspected"] >= n * 0.3, 90)
         self.restart_postgres()
+        self.when("SMTP server away", lambda: p["inspected"] >= n * 0.4, 90)
+        self.smtp_away()
         self.when("third worker crash", lambda: p["finished"] >= n * 0.5, 90)
         self.crash_worker(3)
 
