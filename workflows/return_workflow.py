@@ -43,7 +43,6 @@ async def _payment(ctx: ReturnContext, req: ResolveRequest) -> None:
 
 # What each action of the `resolve` update does; the validator refuses an action the return does not offer now
 # (ReturnState.resolutions). Payment actions settle what Stripe refused (workflows.resolution.resolve_payment).
-# TODO(issue 17): refund_without_receipt, close and reopen are added here by the Exceptions queue's work.
 RESOLVERS: dict[str, Callable[[ReturnContext, ResolveRequest], Awaitable[None]]] = {
     "retry": _payment,
     "store_credit": _payment,
