@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.brand import BrandSettings
 from domain.models import Address
 from domain.policy import PolicySettings
 from domain.policy_document import seed_policy
@@ -86,6 +87,8 @@ class Settings(BaseSettings):
     # REVERSO_STAFF_ALERT_EMAIL: one e-mail here per return entering the Exceptions queue; unset: none.
     staff_alert_email: str | None = None
     shop_name: str = "Reverso Demo Shop"
+    # REVERSO_BRAND__LOGO_URL, __COLOR, __SUPPORT_EMAIL, __POLICY_URL, __IMAGE_ORIGINS: the portal's and e-mails' look.
+    brand: BrandSettings = BrandSettings()
     # Where shoppers reach the API (links in e-mails). https:// here makes every cookie Secure, also behind a TLS
     # proxy that talks plain HTTP to the API.
     public_url: str = "http://127.0.0.1:8000"

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import log_privacy, security, temporal_calls
 from api.routers import (
+    brand,
     health,
     integrations,
     logistics,
@@ -79,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     portal_pages.install(app)
     staff_pages.install(app)
     app.include_router(staff_accounts.router)  # people's sign-in, password links
-    security.install(app)
+    app.include_router(brand.router)  # the shop's colours (REVERSO_BRAND__COLOR)
+    security.install(app, settings.brand.img_sources())
     return app

@@ -100,6 +100,8 @@ class Pages:
         ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
                "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
+        ctx.setdefault("shop", request.app.state.settings.shop_name)
+        ctx.setdefault("brand", request.app.state.settings.brand)
         response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
         if self.no_store or visitor:
             # A shared or back-button cache must not keep someone's order, address or return.
