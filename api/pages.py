@@ -101,7 +101,9 @@ class Pages:
                "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
         ctx.setdefault("shop", request.app.state.settings.shop_name)
-        ctx.setdefault("brand", request.app.state.settings.brand)
+        brand = request.app.state.settings.brand
+        ctx.setdefault("brand", brand)
+        ctx.setdefault("picture", lambda url: url if brand.shows(url) else "")
         response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
         if self.no_store or visitor:
             # A shared or back-button cache must not keep someone's order, address or return.

@@ -38,6 +38,9 @@ class InventoryItem(Base):
     unit_price: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     available: Mapped[int] = mapped_column(Integer)
+    product: Mapped[str | None] = mapped_column(String(100), index=True)  # variants of one product share it
+    options: Mapped[dict[str, Any]] = mapped_column(server_default="{}")  # {"size": "M", "colour": "blue"}
+    image_url: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = _now()
 
 

@@ -48,6 +48,13 @@ class BrandSettings(BaseModel):
                 found.append(logo)
         return found
 
+    def shows(self, url: str | None) -> bool:
+        """Whether a page may show the picture at `url`: the CSP lets the browser load it only from these origins."""
+        if not url:
+            return False
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}".lower() in self.img_sources()
+
     def stylesheet(self) -> str:
         """Pico's colour variables set to the shop's colour (served as /brand.css: the CSP allows no inline style).
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.bounds import MinorUnits, ShopDateTime
 from domain.money import normalize_currency
-from domain.text import Email, Identifier, Note, OneLine, OptionalText, RequiredNote, ShortText
+from domain.text import Email, Identifier, ImageUrl, Note, OneLine, OptionalText, RequiredNote, ShortText
 
 Status = Literal[
     "pending_approval",
@@ -77,6 +77,7 @@ class OrderLine(Strict):
     # What the policy's per-tag / per-category rules (window, non-returnable) look at.
     tags: Annotated[list[Identifier], Field(max_length=50)] = []
     category: Identifier | None = None
+    image_url: ImageUrl | None = None  # the product's picture, shown in the portal, e-mails and staff pages
 
 
 class Order(Strict):

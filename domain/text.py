@@ -100,6 +100,23 @@ RequiredNote = Annotated[str, Field(min_length=1, max_length=1000), Paragraphs]
 Email = Annotated[str, Field(min_length=3, max_length=254), OneLine, AfterValidator(_email)]
 
 
+_IMAGE_URL = re.compile(r"""https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s"'<>\\]*)?""")
+
+
+def _image_url(value: str) -> str:
+    # Shown as <img src>: only http(s) with a host, and nothing that would end the attribute or hide a space.
+    if not _IMAGE_URL.fullmatch(value):
+        raise ValueError("must be an http or https URL of an image")
+    return value
+
+
+# A product picture's address (the shop's CDN); the browser loads it when its origin is in REVERSO_BRAND__IMAGE_ORIGINS.
+ImageUrl = Annotated[str, Field(max_length=2000), OneLine, AfterValidator(_image_url)]
+OptionName = Annotated[str, Field(min_length=1, max_length=40), OneLine]  # "size", "colour"
+# A variant's options, for example {"size": "M", "colour": "blue"}: what tells it from its product's other variants.
+Options = Annotated[dict[OptionName, ShortText], Field(max_length=10)]
+
+
 # What PostgreSQL cannot store in text or jsonb (NUL) and UTF-8 cannot encode (a lone surrogate): the backstop for a
 # value that got past the edge anyway. Other control characters are stored fine, so they are left as they are.
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")

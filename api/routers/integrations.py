@@ -12,7 +12,7 @@ from api.errors import errors
 from db.queries import upsert_inventory, upsert_order
 from domain.models import Currency, MinorUnits, Order, Strict
 from domain.money import normalize_currency
-from domain.text import Identifier, ShortText
+from domain.text import Identifier, ImageUrl, Options, ShortText
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"], responses=errors(401, 403, 422, 503))
 
@@ -22,6 +22,10 @@ class InventoryIn(Strict):
     unit_price: MinorUnits
     currency: Currency
     available: Annotated[int, Field(ge=0, le=10**9)]
+    # Variants of one product share `product`; `options` tell them apart (the portal offers exchanges by them).
+    product: Identifier | None = None
+    options: Options = {}
+    image_url: ImageUrl | None = None
 
     @field_validator("currency")
     @classmethod

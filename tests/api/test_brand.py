@@ -8,7 +8,9 @@ from pydantic import ValidationError
 
 from api.main import create_app
 from domain.brand import BrandSettings
+from domain.models import Order
 from settings import Settings
+from tests.api.api_helpers import order_payload, portal_order_page
 
 
 def _app_client(settings: Settings, brand: BrandSettings) -> httpx.AsyncClient:
@@ -64,3 +66,34 @@ def test_brand_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("REVERSO_BRAND__COLOR", "red; }")
     with pytest.raises(ValidationError):
         Settings()
+
+
+async def test_product_pictures_show_from_allowed_origins_only(settings: Settings, client, tokens) -> None:
+    """Inventory items and order lines carry pictures; the portal shows a line's picture when the CSP lets the
+    browser load it (REVERSO_BRAND__IMAGE_ORIGINS), and never writes an <img> the browser would block."""
+    put = await client.put("/api/v1/inventory/MUG-BLUE", headers=await tokens.staff("integration"),
+                           json={"title": "Mug", "unit_price": 1500, "currency": "EUR", "available": 4,
+                                 "product": "MUG", "options": {"colour": "blue"},
+                                 "image_url": "https://img.loja.example/mug-blue.jpg"})  # fmt: skip
+    assert put.status_code == 200, put.text
+    assert (put.json()["product"], put.json()["options"]) == ("MUG", {"colour": "blue"})
+    bad = await client.put("/api/v1/inventory/MUG-RED", headers=await tokens.staff("integration"),
+                           json={"title": "Mug", "unit_price": 1500, "currency": "EUR", "available": 4,
+                                 "image_url": "javascript:alert(1)"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "body.image_url"
+    lines = [{"id": "L1", "sku": "TEE-M", "title": "Tee", "quantity": 1, "unit_price": 2500,
+              "image_url": "https://img.loja.example/tee.jpg"},
+             {"id": "L2", "sku": "CAP", "title": "Cap", "quantity": 1, "unit_price": 900,
+              "image_url": "https://elsewhere.example/cap.jpg"}]  # fmt: skip
+    body = order_payload(lines=lines)
+    assert (
+        await client.post("/api/v1/orders", json=body, headers=await tokens.staff("integration"))
+    ).status_code == 201
+    order = Order.model_validate(body)
+    allowed = BrandSettings(image_origins=["https://img.loja.example"])
+    async with _app_client(settings, allowed) as http:
+        http._transport.app.state.temporal = client._transport.app.state.temporal  # type: ignore[attr-defined]
+        page = await portal_order_page(http, order)
+    assert page.status_code == 200, page.text
+    assert '<img src="https://img.loja.example/tee.jpg"' in page.text
+    assert "elsewhere.example" not in page.text  # not an allowed origin: no broken picture
