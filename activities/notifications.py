@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio import activity
 
 from activities.base import ActivityBase, bad_data_is_final
+from activities.mail_html import html_body
 from db.models import SentEmail, ShipmentRow
 from domain.keys import email_key
 from domain.messages import EmailInput
@@ -118,6 +119,7 @@ class Notifications(ActivityBase):
         msg["X-Reverso-Return"] = inp.return_id
         msg["X-Reverso-Kind"] = inp.kind
         msg.set_content(body)
+        msg.add_alternative(html_body(subject, body, self.settings.brand, self.settings.shop_name), subtype="html")
         for name, pdf in labels:
             msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"return-label-{name}.pdf")
         return msg

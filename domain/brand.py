@@ -55,18 +55,20 @@ class BrandSettings(BaseModel):
         parts = urlsplit(url)
         return f"{parts.scheme}://{parts.netloc}".lower() in self.img_sources()
 
+    def inverse(self) -> str:
+        """Black or white, whichever reads better on the colour (WCAG's relative luminance)."""
+        return "#000" if _luminance(self.color) > 0.179 else "#fff"
+
     def stylesheet(self) -> str:
         """Pico's colour variables set to the shop's colour (served as /brand.css: the CSP allows no inline style).
 
-        Text on the colour is black or white, whichever reads better on it (WCAG's relative luminance); hover is
-        the colour a shade darker."""
+        Text on the colour is `inverse()`; hover is the colour a shade darker; links are the colour on white, so a
+        light colour is darkened until it reads (4.5:1 on white needs a luminance under 0.18)."""
         c = self.color.lower()
-        rgb = [int(c[i : i + 2], 16) for i in (1, 3, 5)]
+        rgb = _rgb(c)
         dark = "#" + "".join(f"{int(x * 0.82):02x}" for x in rgb)
-        lum = sum(w * _linear(x) for w, x in zip((0.2126, 0.7152, 0.0722), rgb, strict=True))
-        inverse = "#000" if lum > 0.179 else "#fff"
-        # Links are the colour on white: a light colour is darkened until it reads (4.5:1 needs luminance < 0.18).
-        text = c if lum <= 0.179 else "#" + "".join(f"{int(x * 0.45):02x}" for x in rgb)
+        text = c if _luminance(c) <= 0.179 else "#" + "".join(f"{int(x * 0.45):02x}" for x in rgb)
+        inverse = self.inverse()
         return (
             ":root{"
             f"--pico-primary:{text};--pico-primary-background:{c};--pico-primary-border:{c};"
@@ -75,6 +77,14 @@ class BrandSettings(BaseModel):
             f"--brand-colour:{c};--brand-inverse:{inverse}"
             "}\n"
         )
+
+
+def _rgb(colour: str) -> list[int]:
+    return [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def _luminance(colour: str) -> float:
+    return sum(w * _linear(x) for w, x in zip((0.2126, 0.7152, 0.0722), _rgb(colour), strict=True))
 
 
 def _linear(channel: int) -> float:
