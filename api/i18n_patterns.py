@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-
 # Texts produced in English by domain.policy, and their Portuguese form.
 _PT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^final sale: this item cannot be returned$"), "venda final: este artigo não pode ser devolvido"),
@@ -44,7 +43,6 @@ _PT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         r"o valor \1 está acima do limite de aprovação automática de \2: uma pessoa vai analisá-la",
     ),  # fmt: skip
 ]
-
 
 
 def policy_text(text: str | None, lang: str) -> str:
@@ -142,7 +140,6 @@ def timeline_text(text: str | None, lang: str) -> str:
     return text
 
 
-
 # --- parcels: label validity and reissue, stuck parcels, split returns (workflows/shipping.py, workflows/tracking.py) ----------
 
 _PT_TIMELINE.extend([
@@ -165,7 +162,6 @@ _PT_TIMELINE.extend([
      lambda m: f"receção fechada {_pt_by(m.group(1))}; volumes que não chegaram: "
                + ("nenhum" if m.group(2) == "none" else m.group(2))),
 ])  # fmt: skip
-
 
 
 # --- policy as data: rules by tag and category, fees by reason, keep it, manual review (domain/policy.py) -----
@@ -210,7 +206,6 @@ _PT_TIMELINE.extend([
 ])  # fmt: skip
 
 
-
 # --- exchanges: other products, price differences, fallbacks, instant exchange (domain/exchanges.py) -----
 
 _PT_FALLBACK = {"refund": "reembolso", "store credit": "crédito na loja", "a refund": "reembolso",
@@ -252,7 +247,6 @@ _PT_TIMELINE.extend([
 def _pt_after(why: str) -> str:
     return {"the inspection": "a inspeção", "the return expired": "a devolução expirar",
             "the return cancelled": "o cancelamento", "the return rejected": "a recusa"}.get(why, why)  # fmt: skip
-
 
 
 # --- the Exceptions queue (moved from api/i18n_exceptions.py) -----

@@ -10,6 +10,7 @@ give again gets the tables' text. Then it compiles every catalog's .mo, as `pyba
 
     python scripts/dicts_to_po.py                      # api/i18n.py and every api/i18n_*.py
     python scripts/dicts_to_po.py api/i18n_codes.py    # only these modules
+    python scripts/dicts_to_po.py --locale-dir DIR ... # catalogs elsewhere than api/locale (the tests)
 
 It ends by naming each module it folded: one with nothing but the tables can be deleted (with its import at the
 bottom of api/i18n.py); one with other code keeps that code, and its EN/PT blocks are removed by hand.
@@ -17,6 +18,7 @@ bottom of api/i18n.py); one with other code keeps that code, and its EN/PT block
 
 from __future__ import annotations
 
+import argparse
 import ast
 import sys
 from pathlib import Path
@@ -85,25 +87,25 @@ def read_tables(path: Path, problems: list[str]) -> tuple[list[tuple[str, dict[s
     return found, other_code
 
 
-def load_catalog(locale: str) -> Catalog:
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def load_catalog(locale_dir: Path, locale: str) -> Catalog:
+    po = locale_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     if po.exists():
         with po.open("rb") as f:
             return read_po(f, locale=locale, domain=DOMAIN)
     return Catalog(locale=locale, domain=DOMAIN, project="Reverso", version="1.0", charset="utf-8", fuzzy=False)
 
 
-def save_catalog(catalog: Catalog, locale: str) -> None:
-    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+def save_catalog(catalog: Catalog, locale_dir: Path, locale: str) -> None:
+    folder = locale_dir / locale / "LC_MESSAGES"
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / f"{DOMAIN}.po").open("wb") as f:
         write_po(f, catalog, width=120, sort_output=True, include_previous=False)
 
 
-def compile_all() -> list[Path]:
+def compile_all(locale_dir: Path) -> list[Path]:
     """Every catalog's .mo from its .po (fuzzy entries left out, as `pybabel compile` does)."""
     written = []
-    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+    for po in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with po.open("rb") as f:
             catalog = read_po(f, locale=po.parent.parent.name, domain=DOMAIN)
         with po.with_suffix(".mo").open("wb") as f:
@@ -113,8 +115,13 @@ def compile_all() -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    if argv:
-        modules = [Path(a).resolve() for a in argv]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", type=Path, help="modules with EN/PT tables (default: api/i18n*.py)")
+    parser.add_argument("--locale-dir", type=Path, default=LOCALE_DIR, help="the catalogs' folder (api/locale)")
+    args = parser.parse_args(argv)
+    locale_dir: Path = args.locale_dir.resolve()
+    if args.modules:
+        modules = [m.resolve() for m in args.modules]
     else:
         modules = [ROOT / "api" / "i18n.py", *sorted((ROOT / "api").glob("i18n_*.py"))]
     problems: list[str] = []
@@ -132,7 +139,7 @@ def main(argv: list[str]) -> int:
             folded.append((path, sum(len(t) for _, t in tables), other_code))
 
     for name, locale in TABLES.items():
-        catalog = load_catalog(locale)
+        catalog = load_catalog(locale_dir, locale)
         added = changed = 0
         for key, text in merged[name].items():
             entry = catalog.get(key)
@@ -142,17 +149,17 @@ def main(argv: list[str]) -> int:
             elif entry.string != text:
                 entry.string, entry.flags = text, {f for f in entry.flags if f != "fuzzy"}
                 changed += 1
-        save_catalog(catalog, locale)
+        save_catalog(catalog, locale_dir, locale)
         print(f"{locale}: {added} added, {changed} changed, {len(catalog)} in the catalog")
 
     missing = sorted(set(merged["EN"]) - set(merged["PT"]))
     if missing:
         problems.append(f"keys with English text and no Portuguese: {', '.join(missing)}")
-    for mo in compile_all():
-        print(f"compiled {mo.relative_to(ROOT)}")
+    for mo in compile_all(locale_dir):
+        print(f"compiled {mo}")
     for path, count, other_code in folded:
         what = "other code too: remove its EN/PT blocks by hand" if other_code else "only tables: delete it"
-        print(f"folded {count} texts from {path.relative_to(ROOT)} ({what})")
+        print(f"folded {count} texts from {path} ({what})")
     for p in problems:
         print(f"note: {p}", file=sys.stderr)
     return 0
