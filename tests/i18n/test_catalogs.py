@@ -79,25 +79,32 @@ def test_every_key_used_literally_is_in_both_catalogs():
     used = literal_keys()
     assert len(used) > 150, "extraction found too little: is jinja2's Babel extractor installed?"
     assert "portal.title" in used and "staff.account.set.heading" in used and "order.none_chosen" in used
-    for locale in ("en", "pt_PT"):
+    for locale in [p.parent.parent.name for p in POS]:
         have = {k for k, v in texts(catalog(locale)).items() if v}
         missing = {k: where for k, where in used.items() if k not in have}
         assert missing == {}, f"keys used but without a text in {locale}: run pybabel extract/update (README)"
 
 
-def test_every_english_text_has_a_portuguese_one_with_the_same_fields():
-    en, pt = catalog("en"), catalog("pt_PT")
-    assert len(texts(en)) > 200
-    assert not [k for k, v in texts(en).items() if not v], "English catalog entries without a text"
-    assert set(texts(pt)) == set(texts(en)), "the Portuguese catalog has other keys than the English one"
-    untranslated = [m.id for m in pt if m.id and (not m.string or m.fuzzy)]
-    assert untranslated == [], "no Portuguese text (or a fuzzy one, which pybabel compile leaves out)"
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
-    def fields(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
-    differ = {k: v for k, v in texts(pt).items() if fields(v) != fields(texts(en)[k])}
-    assert differ == {}, "a Portuguese text whose {fields} differ from the English one's"
+def test_every_english_key_has_a_text():
+    en = texts(catalog("en"))
+    assert len(en) > 200
+    assert [k for k, v in en.items() if not v] == [], "English catalog entries without a text"
+
+
+@pytest.mark.parametrize("po", [p for p in POS if p.parent.parent.name != "en"], ids=lambda p: p.parent.parent.name)
+def test_every_english_text_is_translated_with_the_same_fields(po: Path):
+    """Portuguese (and any language added later): every key, a text for each, and the English text's {fields}."""
+    en = texts(catalog("en"))
+    other = catalog(po.parent.parent.name)
+    assert set(texts(other)) == set(en), "this catalog has other keys than the English one"
+    untranslated = [m.id for m in other if m.id and (not m.string or m.fuzzy)]
+    assert untranslated == [], "keys without a text (or a fuzzy one, which pybabel compile leaves out)"
+    differ = {k: v for k, v in texts(other).items() if fields(v) != fields(en[k])}
+    assert differ == {}, "texts whose {fields} differ from the English one's"
 
 
 def test_keys_built_at_run_time_are_in_the_catalogs():
