@@ -17,7 +17,9 @@ from babel import Locale
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
-from api.i18n_patterns import policy_text, timeline_text
+# policy_text and timeline_text are re-exported; the _PT_ tables too, for modules written before the patterns moved out
+# that still extend them through this module.
+from api.i18n_patterns import _PT_EVENTS, _PT_PATTERNS, _PT_TIMELINE, policy_text, timeline_text  # noqa: F401
 
 __all__ = ["LANGS", "LANG_NAMES", "LANG_TAGS", "choose_lang", "policy_text", "timeline_text", "translator"]
 
