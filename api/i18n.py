@@ -75,7 +75,8 @@ def translator(lang: str) -> Callable[..., str]:
     chain = [_translations(lang)] + ([_translations(DEFAULT)] if lang != DEFAULT else [])
 
     def t(key: str, **values: object) -> str:
-        for catalog in chain:
+        # "" is gettext's header entry (the catalog's metadata), never a text.
+        for catalog in chain if key else ():
             text = catalog.gettext(key)
             if text and text != key:
                 return text.format(**values) if values else text

@@ -17,6 +17,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
+from starlette.requests import Request
 
 from api import i18n
 
@@ -126,6 +127,7 @@ def test_the_translator_formats_after_translating_and_falls_back():
     assert en("order.heading", number="W1") == "Order W1"
     assert pt("staff.exceptions.intro").startswith("Devoluções que não avançam sozinhas")  # the later table's text won
     assert pt("no.such.key") == "no.such.key"
+    assert pt("") == ""  # not gettext's header entry
     assert pt("reason.size_unlisted") == "Size unlisted"
     assert i18n.translator("fr")("portal.title") == "Returns"
 
@@ -147,6 +149,7 @@ def test_a_third_language_is_one_more_catalog(tmp_path: Path, monkeypatch: pytes
     write_catalog(tmp_path, "es", {"portal.title": "Devoluciones"})
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     monkeypatch.setattr(i18n, "CATALOGS", i18n._catalogs())
+    monkeypatch.setattr(i18n, "LANGS", tuple(i18n.CATALOGS))
     i18n._translations.cache_clear()
     try:
         assert i18n.CATALOGS == {"en": "en", "es": "es", "pt": "pt_PT"}
@@ -154,6 +157,8 @@ def test_a_third_language_is_one_more_catalog(tmp_path: Path, monkeypatch: pytes
         es = i18n.translator("es")
         assert es("portal.title") == "Devoluciones"
         assert es("order.heading", number="W1") == "Order W1"
+        asking = Request({"type": "http", "query_string": b"", "headers": [(b"accept-language", b"es-ES,pt;q=0.8")]})
+        assert i18n.choose_lang(asking) == "es"
     finally:
         i18n._translations.cache_clear()
 
