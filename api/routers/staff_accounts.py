@@ -16,8 +16,7 @@ from starlette.background import BackgroundTask
 
 from api import staff_accounts as accounts
 from api.deps import AppSettings, DbSession
-from api.i18n import choose_lang
-from api.i18n_accounts import translator
+from api.i18n import choose_lang, translator
 from api.pages import first, secure
 from api.staff_console import SESSION_COOKIE, form_of, render
 from domain.passwords import MAX_LENGTH, Password

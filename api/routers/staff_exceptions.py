@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-import api.i18n_exceptions  # noqa: F401  (the queue's strings, in both languages)
 from api.deps import DbSession, TemporalClient
 from api.i18n import choose_lang, translator
 from api.pages import first, first_error, templates
