@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from domain.codes import Coded
 from domain.models import Order, OrderLine
+from domain.reason_codes import Said, said
 
 if TYPE_CHECKING:
     from domain.policy import PolicySettings
@@ -16,8 +18,21 @@ FINAL_SALE = "final sale: this item cannot be returned"
 class LineVerdict(NamedTuple):
     returnable: int
     eligible: bool
-    refusal: str | None
-    reasons: list[str]  # why it is returnable, when it is
+    refused: Said | None
+    why: list[Said]  # why it is returnable, when it is
+    own_window: bool = False  # a tag's or category's window, not the policy's default
+
+    @property
+    def refusal(self) -> str | None:
+        return self.refused.text if self.refused else None
+
+    @property
+    def refusal_code(self) -> Coded | None:
+        return self.refused.code if self.refused else None
+
+    @property
+    def reasons(self) -> list[str]:
+        return [x.text for x in self.why]
 
 
 def window_of(line: OrderLine, policy: PolicySettings) -> tuple[int, str]:
@@ -31,13 +46,22 @@ def window_of(line: OrderLine, policy: PolicySettings) -> tuple[int, str]:
     return policy.window_days, ""
 
 
-def not_returnable(line: OrderLine, policy: PolicySettings) -> str | None:
-    if line.final_sale:
-        return FINAL_SALE
+def not_returnable(line: OrderLine, policy: PolicySettings) -> Said | None:
     tag = next((t for t in line.tags if t in policy.non_returnable_tags), None)
-    if tag == "final_sale":
-        return FINAL_SALE
-    return f"tagged {tag}: this item cannot be returned" if tag else None
+    if line.final_sale or tag == "final_sale":
+        return said(FINAL_SALE, "final_sale")
+    return said(f"tagged {tag}: this item cannot be returned", "not_returnable_tag", tag=tag) if tag else None
+
+
+def _window(days: int, source: str, state: str, date: str) -> Said:
+    """`state` "open_until" or "closed_on"; `source` "tag T", "category C" or "" (the policy's default)."""
+    kind, name = source.split(" ", 1) if source else ("", "")
+    text = f"return window of {days} days" + (f" ({source})" if source else "") + f" {state.replace('_', ' ')} {date}"
+    code = "within_window" if state == "open_until" else "outside_window"
+    params: dict[str, str | int] = {"days": days, state: date}
+    if kind:
+        params[kind] = name
+    return said(text, code + (f"_by_{kind}" if kind else ""), **params)
 
 
 def judge_line(order: Order, line: OrderLine, returned: int, now: datetime, policy: PolicySettings) -> LineVerdict:
@@ -47,12 +71,12 @@ def judge_line(order: Order, line: OrderLine, returned: int, now: datetime, poli
     if refusal:
         return LineVerdict(0, False, refusal, [])
     if order.delivered_at is None:
-        return LineVerdict(0, False, "not delivered yet", [])
+        return LineVerdict(0, False, said("not delivered yet", "not_delivered"), [])
     days, source = window_of(line, policy)
-    window = f"return window of {days} days" + (f" ({source})" if source else "")
     closes = order.delivered_at + timedelta(days=days)
     if now > closes:
-        return LineVerdict(0, False, f"{window} closed on {closes.date().isoformat()}", [])
+        return LineVerdict(0, False, _window(days, source, "closed_on", closes.date().isoformat()), [])
     if returnable == 0:
-        return LineVerdict(0, False, "already returned", [])
-    return LineVerdict(returnable, True, None, [f"{window} open until {closes.date().isoformat()}"])
+        return LineVerdict(0, False, said("already returned", "already_returned"), [])
+    why = [_window(days, source, "open_until", closes.date().isoformat())]
+    return LineVerdict(returnable, True, None, why, own_window=bool(source))

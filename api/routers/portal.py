@@ -15,6 +15,7 @@ from api.deps import AppSettings, CurrentShopper, DbSession, bearer
 from api.errors import errors
 from api.policy_access import CurrentPolicy
 from api.services.preview import preview
+from api.views import decision_for
 from db.queries import claimed_quantities, get_order
 from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
 from domain.policy import line_eligibility
@@ -108,6 +109,6 @@ async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy:
     if order is None:
         raise HTTPException(404, NOT_FOUND)
     decision = await preview(db, order, body.lines, policy)
-    # The screening's notes (block list, serial returner) are for staff; `reasons` already tells the shopper a
-    # person will review it.
-    return decision.model_copy(update={"review_notes": []})
+    # The shopper's words and codes; the screening's notes (block list, serial returner) are for staff, and
+    # `reasons` already tells the shopper a person will review it.
+    return decision_for(decision, "shopper")
