@@ -33,7 +33,7 @@ def reason_text(t: Translate, item: Coded, reader: Reader = "staff") -> str:
     shown = for_shopper(item) if reader == "shopper" else item
     params = _shown(t, shown.params)
     text = say(t, Coded(code=item.code, params=params), reader)
-    if "line_id" not in item.params:
+    if "line_id" not in item.params or (reader == "shopper" and not item.params.get("title")):
         return text
     return say(t, Coded(code="on_line", params={**params, "text": text}), reader)
 
