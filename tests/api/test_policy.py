@@ -205,7 +205,7 @@ async def test_the_portal_estimate_is_what_the_return_then_gets(client, admin, r
     r = await client.post("/api/v1/portal/estimate", json={"lines": lines},
                           headers=await tokens.shopper(other.number, other.email))  # fmt: skip
     # Each session estimates against its own order only (the other order has one unit of L1).
-    assert r.json()["lines"][0]["refusal"] == "only 1 of this line can still be returned"
+    assert r.json()["lines"][0]["refusal"] == "only 1 of this item can still be returned"
 
 
 async def test_seeding_the_first_version_never_waits_on_an_open_request(settings):
