@@ -4,6 +4,7 @@ parameters; a shopper reads shopper words, in English or Portuguese, and codes w
 from __future__ import annotations
 
 import html
+import uuid
 
 import pytest
 
@@ -77,3 +78,19 @@ async def test_an_ineligible_submit_keeps_its_message_and_adds_the_codes(client,
     ]
     assert detail["lines"][0]["refusal_code"] == {"code": "final_sale", "params": {}}
     assert detail["lines"][0]["reason_codes"] == [{"code": "final_sale", "params": {}}]
+
+
+async def test_the_portal_preview_says_the_exchange_and_the_line_in_the_pages_language(client, shop):
+    hoodie = f"HOODIE-{uuid.uuid4().hex[:5].upper()}"
+    await shop.inventory(hoodie, available=2, unit_price=4000)
+    order = await shop.order(unit_price=2500)
+    await portal_order_page(client, order)
+    form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "1", "l0-reason": "too_small",
+            "l0-resolution": "exchange", "l0-exchange": hoodie}  # fmt: skip
+    pt = html.unescape((await client.post("/portal/preview?lang=pt", data=form)).text)
+    title = order.lines[0].title
+    assert f"{title}: troca: paga a diferença de 15.00 EUR antes do envio" in pt, pt
+    assert "prazo de devolução de 30 dias, aberto até" in pt
+    en = html.unescape((await client.post("/portal/preview?lang=en", data=form)).text)
+    assert f"{title}: exchange: you pay the difference of 15.00 EUR before it ships" in en
+    assert "line L1" not in en and "artigo L1" not in pt
