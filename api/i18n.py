@@ -189,7 +189,9 @@ PT: dict[str, str] = {
 
 MESSAGES: dict[str, dict[str, str]] = {"en": EN, "pt": PT}
 
-# Texts produced in English by domain.policy, and their Portuguese form.
+# Texts produced in English by domain.policy, and their Portuguese form. Pages and the JSON say the policy's
+# reasons from their codes (api/reason_words.py, api/i18n_codes.py); these patterns remain only for the timeline's
+# "return requested: ..." entry, which still quotes the English reasons (timeline_text, below).
 _PT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^final sale: this item cannot be returned$"), "venda final: este artigo não pode ser devolvido"),
     (re.compile(r"^not delivered yet$"), "ainda não foi entregue"),

@@ -18,7 +18,6 @@ from domain.models import (
     Inspection,
     LineDecision,
     Order,
-    OrderLine,
     ReturnLineRequest,
     ReturnLineState,
     Status,
@@ -99,14 +98,6 @@ class PolicySettings(BaseModel):
         if self.restocking_fee_bps_by_reason is not None:
             return self.restocking_fee_bps_by_reason.get(reason, 0)
         return self.restocking_fee_bps if reason in self.restocking_fee_reasons else 0
-
-
-def line_eligibility(
-    order: Order, line: OrderLine, returned: int, now: datetime, policy: PolicySettings
-) -> tuple[int, bool, str | None]:
-    """(returnable quantity, eligible, why not) for one order line."""
-    verdict = judge_line(order, line, returned, now, policy)
-    return verdict.returnable, verdict.eligible, verdict.refusal
 
 
 def decide(
