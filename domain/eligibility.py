@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from domain.codes import Coded
 from domain.models import Order, OrderLine
@@ -35,15 +35,16 @@ class LineVerdict(NamedTuple):
         return [x.text for x in self.why]
 
 
-def window_of(line: OrderLine, policy: PolicySettings) -> tuple[int, str]:
-    """(days from delivery, where they come from); the longest tag window, else the category's, else the default."""
+def window_of(line: OrderLine, policy: PolicySettings) -> tuple[int, Literal["tag", "category", ""], str]:
+    """(days from delivery, what sets them and its name); the longest tag window, else the category's, else the
+    policy's default ("", "")."""
     tagged = sorted((policy.window_days_by_tag[t], t) for t in line.tags if t in policy.window_days_by_tag)
     if tagged:
         days, tag = tagged[-1]
-        return days, f"tag {tag}"
+        return days, "tag", tag
     if line.category is not None and line.category in policy.window_days_by_category:
-        return policy.window_days_by_category[line.category], f"category {line.category}"
-    return policy.window_days, ""
+        return policy.window_days_by_category[line.category], "category", line.category
+    return policy.window_days, "", ""
 
 
 def not_returnable(line: OrderLine, policy: PolicySettings) -> Said | None:
@@ -53,15 +54,17 @@ def not_returnable(line: OrderLine, policy: PolicySettings) -> Said | None:
     return said(f"tagged {tag}: this item cannot be returned", "not_returnable_tag", tag=tag) if tag else None
 
 
-def _window(days: int, source: str, state: str, date: str) -> Said:
-    """`state` "open_until" or "closed_on"; `source` "tag T", "category C" or "" (the policy's default)."""
-    kind, name = source.split(" ", 1) if source else ("", "")
-    text = f"return window of {days} days" + (f" ({source})" if source else "") + f" {state.replace('_', ' ')} {date}"
-    code = "within_window" if state == "open_until" else "outside_window"
+def _window(days: int, kind: str, name: str, is_open: bool, date: str) -> Said:
+    """The window's reason: open until `date` or closed on it; `kind` "tag" or "category" names what set it."""
+    state = "open_until" if is_open else "closed_on"
+    text = (
+        f"return window of {days} days" + (f" ({kind} {name})" if kind else "") + f" {state.replace('_', ' ')} {date}"
+    )
+    code = ("within_window" if is_open else "outside_window") + (f"_by_{kind}" if kind else "")
     params: dict[str, str | int] = {"days": days, state: date}
     if kind:
         params[kind] = name
-    return said(text, code + (f"_by_{kind}" if kind else ""), **params)
+    return said(text, code, **params)
 
 
 def judge_line(order: Order, line: OrderLine, returned: int, now: datetime, policy: PolicySettings) -> LineVerdict:
@@ -72,11 +75,11 @@ def judge_line(order: Order, line: OrderLine, returned: int, now: datetime, poli
         return LineVerdict(0, False, refusal, [])
     if order.delivered_at is None:
         return LineVerdict(0, False, said("not delivered yet", "not_delivered"), [])
-    days, source = window_of(line, policy)
+    days, kind, name = window_of(line, policy)
     closes = order.delivered_at + timedelta(days=days)
     if now > closes:
-        return LineVerdict(0, False, _window(days, source, "closed_on", closes.date().isoformat()), [])
+        return LineVerdict(0, False, _window(days, kind, name, False, closes.date().isoformat()), [])
     if returnable == 0:
         return LineVerdict(0, False, said("already returned", "already_returned"), [])
-    why = [_window(days, source, "open_until", closes.date().isoformat())]
-    return LineVerdict(returnable, True, None, why, own_window=bool(source))
+    why = [_window(days, kind, name, True, closes.date().isoformat())]
+    return LineVerdict(returnable, True, None, why, own_window=bool(kind))
