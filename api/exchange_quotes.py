@@ -58,7 +58,7 @@ async def price_preview(
 ) -> None:
     """Put each exchange's price difference into a preview decision, as the workflow will at submit."""
     notes = price_exchanges(decision.lines, requests, await quotes_for(db, decision), decision.currency, policy)
-    decision.reasons += notes
+    decision.add_reasons(notes)
 
 
 async def unknown_exchange_skus(db: AsyncSession, requests: list[ReturnLineRequest]) -> list[str]:

@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, timeline_text, translator
+from api.reason_words import reason_text
 from domain.money import format_amount
 
 LANG_COOKIE = "lang"
@@ -97,8 +98,12 @@ class Pages:
         lang = choose_lang(request)
         csrf = self.csrf_token(request)
         visitor = signed_in(request)
-        ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
-               "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
+        t = translator(lang)
+        # words(code, reader): a policy reason said from its code in the page's language (shopper wording unless
+        # a staff page asks for "staff").
+        ctx = {"t": t, "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
+               "words": lambda c, reader="shopper": reason_text(t, c, reader),
+               "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
         ctx.setdefault("shop", request.app.state.settings.shop_name)
         brand = request.app.state.settings.brand

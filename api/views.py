@@ -9,7 +9,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.auth import Shopper, Staff
-from domain.models import ReturnState
+from api.i18n import translator
+from api.reason_words import reason_texts
+from domain.codes import Coded, Reader
+from domain.models import Decision, ReturnState
+from domain.reason_codes import for_shopper
 
 
 class Amounts(BaseModel):
@@ -37,6 +41,8 @@ class ReturnLineView(BaseModel):
     note: str
     exchanged_quantity: int
     reasons: list[str] = []  # the policy's explanation of this line (window, fees, waivers)
+    # The same as codes with parameters (domain/reason_codes.py); a shopper's lack the shop's thresholds.
+    reason_codes: list[Coded] = []
     # Exchanges: the replacement's unit price; the difference, signed (above 0 the shopper pays it, below 0 it
     # comes back as difference_to), with exchange_fee included.
     exchange_unit_price: int | None = None
@@ -74,6 +80,7 @@ class ReturnView(BaseModel):
     amounts: Amounts
     timeline: list[TimelineView]
     decision_reasons: list[str]
+    decision_codes: list[Coded] = []  # decision_reasons as codes; [] for returns decided before codes
     # Why the shop's screening (block list, serial returner) holds it; filled for staff only, [] for shoppers.
     review_notes: list[str] = []
     # Spends like cash: its shopper, finance and integration (the shop's checkout) read it; admin and warehouse get
@@ -99,10 +106,43 @@ class ReturnView(BaseModel):
 class DecisionView(BaseModel):
     approved: bool
     reasons: list[str]
+    reason_codes: list[Coded] = []
 
 
 class CreatedReturn(ReturnView):
     decision: DecisionView
+
+
+# The JSON speaks English; pages say the same codes in their own language (api/pages.py).
+_EN = translator("en")
+
+
+def said(texts: list[str], codes: list[Coded], reader: Reader) -> tuple[list[str], list[Coded]]:
+    """A reader's words and codes for reasons stored both ways; stored before codes, the text is all there is."""
+    if not codes:
+        return texts, []
+    return reason_texts(_EN, codes, reader), [for_shopper(x) for x in codes] if reader == "shopper" else codes
+
+
+def decision_view(decision: Decision, reader: Reader) -> DecisionView:
+    reasons, codes = said(decision.reasons, decision.reason_codes, reader)
+    return DecisionView(approved=decision.approved, reasons=reasons, reason_codes=codes)
+
+
+def decision_for(decision: Decision, reader: Reader) -> Decision:
+    """A decision as `reader` may read it (the portal's estimate): words and codes per reader, and the screening's
+    notes for staff only."""
+    lines = []
+    for x in decision.lines:
+        reasons, codes = said(x.reasons, x.reason_codes, reader)
+        update: dict[str, Any] = {"reasons": reasons, "reason_codes": codes}
+        if x.refusal_code:
+            (update["refusal"],), (update["refusal_code"],) = said([x.refusal or ""], [x.refusal_code], reader)
+        lines.append(x.model_copy(update=update))
+    reasons, codes = said(decision.reasons, decision.reason_codes, reader)
+    notes = decision.review_notes if reader == "staff" else []
+    return decision.model_copy(update={"lines": lines, "reasons": reasons, "reason_codes": codes,
+                                       "review_notes": notes})  # fmt: skip
 
 
 # What a shopper reads of a return that waits for the shop's staff: never the staff's code, and the staff's reason
@@ -159,9 +199,11 @@ def return_view(
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
     staff = staff or isinstance(who, Staff)
     shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
+    reader: Reader = "staff" if staff else "shopper"
     lines = []
     for line in st.lines:
         d = line.decision
+        why, why_codes = said(d.reasons, d.reason_codes, reader)
         refund = line.refunded if st.status == "completed" else d.refund
         credit = line.credited if st.status == "completed" else d.store_credit
         lines.append(ReturnLineView(line_id=d.line_id, sku=d.sku, title=d.title, quantity=d.quantity,
@@ -169,9 +211,10 @@ def return_view(
                                     exchange_sku=d.exchange_sku, refund=refund, store_credit=credit, fee=d.fee,
                                     accepted_quantity=line.accepted_quantity, condition=line.condition,
                                     restock=line.restock, note=line.note if staff else "",
-                                    exchanged_quantity=line.exchanged_quantity, reasons=d.reasons,
+                                    exchanged_quantity=line.exchanged_quantity, reasons=why, reason_codes=why_codes,
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
                                     exchange_fee=d.exchange_fee, difference_to=d.difference_to))  # fmt: skip
+    decision_texts, decision_codes = said(st.decision_reasons, st.decision_codes, reader)
     code = st.store_credit_code
     return ReturnView(
         id=st.id, order_number=st.order_number, status=st.status, lines=lines,
@@ -180,7 +223,7 @@ def return_view(
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
         timeline=[_timeline(t, staff) for t in st.timeline],
-        decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
+        decision_reasons=decision_texts, decision_codes=decision_codes, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
         policy_version=st.policy_version, attention=st.attention,

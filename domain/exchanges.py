@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from domain.models import LineDecision, ReturnLineRequest
 from domain.money import format_amount
 from domain.policy import PolicySettings
+from domain.reason_codes import Said, on_line, said
 
 
 class ExchangeQuote(BaseModel):
@@ -34,32 +35,33 @@ def price_exchanges(
     quotes: list[ExchangeQuote],
     currency: str,
     policy: PolicySettings,
-) -> list[str]:
+) -> list[Said]:
     """Fill each exchange line's replacement price and difference; the notes explain them to the shopper."""
     by_line = {q.line_id: q for q in quotes}
     wanted = {r.line_id: r.difference_to for r in requests}
-    notes: list[str] = []
+    notes: list[Said] = []
+    fallback = policy.exchange_fallback
     shipping_left = policy.return_shipping_fee
     for x in exchange_lines(lines):
         x.difference_to = wanted.get(x.line_id, "refund")
         q = by_line.get(x.line_id)
         if q is None or q.unit_price is None or q.currency.upper() != currency.upper():
             x.exchange_unit_price, x.price_difference, x.exchange_fee = None, 0, 0
-            notes.append(
-                f"line {x.line_id}: {x.exchange_sku} cannot be sent in exchange: you get a {_fallback(policy)}"
-            )
+            text = f"{x.exchange_sku} cannot be sent in exchange: you get a {_fallback(policy)}"
+            notes.append(on_line(said(text, "exchange_unavailable", sku=x.exchange_sku or "", fallback=fallback),
+                                 x.line_id, x.title))  # fmt: skip
             continue
         x.exchange_title, x.exchange_unit_price, x.exchange_reserved = q.title, q.unit_price, q.reserved
         x.exchange_fee = 0
         if not (policy.free_exchanges and q.unit_price <= x.unit_price):
             x.exchange_fee, shipping_left = shipping_left, 0
         x.price_difference = difference(x, x.quantity)
-        notes.append(f"line {x.line_id}: {describe(x.price_difference, currency, x.difference_to)}")
+        notes.append(on_line(describe(x.price_difference, currency, x.difference_to), x.line_id, x.title))
         if not q.reserved:
-            notes.append(
-                f"line {x.line_id}: {x.exchange_sku} is out of stock now: if it still is when your parcel "
-                f"arrives, you get a {_fallback(policy)}"
-            )
+            text = (f"{x.exchange_sku} is out of stock now: if it still is when your parcel arrives, "
+                    f"you get a {_fallback(policy)}")  # fmt: skip
+            notes.append(on_line(said(text, "exchange_out_of_stock", sku=x.exchange_sku or "", fallback=fallback),
+                                 x.line_id, x.title))  # fmt: skip
     return notes
 
 
@@ -70,13 +72,16 @@ def difference(line: LineDecision, quantity: int) -> int:
     return (line.exchange_unit_price - line.unit_price) * quantity + line.exchange_fee
 
 
-def describe(amount: int, currency: str, difference_to: str) -> str:
+def describe(amount: int, currency: str, difference_to: str) -> Said:
+    cur = currency.upper()
     if amount > 0:
-        return f"exchange: you pay the difference of {format_amount(amount, currency)} before it ships"
+        return said(f"exchange: you pay the difference of {format_amount(amount, currency)} before it ships",
+                    "exchange_pay_difference", amount=amount, currency=cur)  # fmt: skip
     if amount < 0:
         to = "store credit" if difference_to == "store_credit" else "a refund"
-        return f"exchange: {format_amount(-amount, currency)} comes back to you as {to}"
-    return "exchange: same price, nothing to pay"
+        return said(f"exchange: {format_amount(-amount, currency)} comes back to you as {to}",
+                    "exchange_difference_back", amount=-amount, currency=cur, to=difference_to)  # fmt: skip
+    return said("exchange: same price, nothing to pay", "exchange_same_price")
 
 
 def give_back(line: LineDecision, amount: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.bounds import MinorUnits, ShopDateTime
+from domain.codes import Coded
 from domain.money import normalize_currency
 from domain.text import Email, Identifier, ImageUrl, Note, OneLine, OptionalText, RequiredNote, ShortText
 
@@ -153,6 +155,9 @@ class LineDecision(BaseModel):
     refund: int = 0
     store_credit: int = 0
     reasons: list[str] = []  # the policy's explanation of this line: window, fees, waivers
+    # The same as codes (domain/reason_codes.py): what the JSON's words are made from, per reader.
+    reason_codes: list[Coded] = []
+    refusal_code: Coded | None = None
     # Exchanges (domain/exchanges.py): the replacement's price and the difference, signed: above 0 the
     # shopper pays it, below 0 it comes back (difference_to). None: no such product in the inventory.
     exchange_title: str = ""
@@ -175,6 +180,11 @@ class Decision(BaseModel):
     fees_total: int = 0
     keep_it: bool = False  # refund without return: no label, no inspection
     review_notes: list[str] = []  # why the shop's screening holds it (block list, serial returner): staff only
+    reason_codes: list[Coded] = []  # `reasons` as codes (domain/reason_codes.py)
+
+    def add_reasons(self, said: Sequence[tuple[str, Coded]]) -> None:
+        self.reasons = [*self.reasons, *(text for text, _ in said)]
+        self.reason_codes = [*self.reason_codes, *(code for _, code in said)]
 
     @property
     def ineligible(self) -> list[LineDecision]:
@@ -272,6 +282,7 @@ class ReturnState(BaseModel):
     shipments: list[Shipment] = []
     timeline: list[TimelineEntry] = []
     decision_reasons: list[str] = []
+    decision_codes: list[Coded] = []  # decision_reasons as codes; [] in returns decided before them
     review_notes: list[str] = []  # Decision.review_notes: staff only, never in a shopper's view or e-mail
     refund_total: int = 0
     store_credit_total: int = 0

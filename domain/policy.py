@@ -18,12 +18,12 @@ from domain.models import (
     Inspection,
     LineDecision,
     Order,
-    OrderLine,
     ReturnLineRequest,
     ReturnLineState,
     Status,
 )
 from domain.money import format_amount
+from domain.reason_codes import Said, on_line, said
 from domain.screening import approval_reasons, keep_it
 from domain.text import Email, Identifier
 
@@ -100,14 +100,6 @@ class PolicySettings(BaseModel):
         return self.restocking_fee_bps if reason in self.restocking_fee_reasons else 0
 
 
-def line_eligibility(
-    order: Order, line: OrderLine, returned: int, now: datetime, policy: PolicySettings
-) -> tuple[int, bool, str | None]:
-    """(returnable quantity, eligible, why not) for one order line."""
-    verdict = judge_line(order, line, returned, now, policy)
-    return verdict.returnable, verdict.eligible, verdict.refusal
-
-
 def decide(
     order: Order,
     requested: list[ReturnLineRequest],
@@ -122,6 +114,7 @@ def decide(
     returns in the serial window (None: not known, the serial rule is not applied).
     """
     lines: list[LineDecision] = []
+    own_window = False  # a line is under a tag's or category's window, not the policy's default
     for req in requested:
         line = order.line(req.line_id)
         base = LineDecision(
@@ -133,26 +126,40 @@ def decide(
             eligible=False,
         )
         if line is None:
-            lines.append(base.model_copy(update={"refusal": "no such line in this order"}))
+            lines.append(_refuse(base, said("no such line in this order", "no_such_line")))
             continue
         verdict = judge_line(order, line, returned.get(line.id, 0), now, policy)
-        ok, why = verdict.eligible, verdict.refusal
-        if ok and req.quantity > verdict.returnable:
-            ok, why = False, f"only {verdict.returnable} of this line can still be returned"
-        if ok and req.reason not in policy.reasons:
-            ok, why = False, f"reason must be one of: {', '.join(policy.reasons)}"
-        update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price, "eligible": ok, "refusal": why,
-                  "value": line.unit_price * req.quantity, "reasons": verdict.reasons if ok else [str(why)]}  # fmt: skip
-        lines.append(base.model_copy(update=update))
+        own_window = own_window or verdict.own_window
+        why = verdict.refused
+        if why is None and req.quantity > verdict.returnable:
+            left = verdict.returnable
+            why = said(f"only {left} of this line can still be returned", "quantity_left", left=left)
+        if why is None and req.reason not in policy.reasons:
+            allowed = ", ".join(policy.reasons)
+            why = said(f"reason must be one of: {allowed}", "reason_not_allowed", allowed=allowed)
+        update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price,
+                  "value": line.unit_price * req.quantity}  # fmt: skip
+        decided = base.model_copy(update=update)
+        lines.append(_refuse(decided, why) if why else _explain_line(decided.model_copy(update={"eligible": True}),
+                                                                     verdict.why))  # fmt: skip
     value_total = sum(x.value for x in lines)
     if any(not x.eligible for x in lines):
         _explain(lines, price_lines(lines, policy, order.currency))
-        reasons = [f"line {x.line_id}: {x.refusal}" for x in lines if not x.eligible]
-        return Decision(approved=False, status=None, reasons=reasons, currency=order.currency,
-                        lines=lines, value_total=value_total, **_totals(lines))  # fmt: skip
-    defaults = all(x.reasons[0].startswith("return window of ") and " (" not in x.reasons[0] for x in lines)
-    window = f"the {policy.window_days}-day return window" if defaults else "its return window"
-    reasons = [f"every line is within {window} and returnable"]
+        refused = [on_line(Said(str(x.refusal), x.refusal_code), x.line_id, x.title)
+                   for x in lines if not x.eligible and x.refusal_code]  # fmt: skip
+        out = Decision(approved=False, status=None, reasons=[], currency=order.currency,
+                       lines=lines, value_total=value_total, **_totals(lines))  # fmt: skip
+        out.add_reasons(refused)
+        return out
+    reasons = [
+        said(
+            f"every line is within the {policy.window_days}-day return window and returnable",
+            "within_window_all",
+            days=policy.window_days,
+        )  # fmt: skip
+        if not own_window
+        else said("every line is within its return window and returnable", "within_own_windows")
+    ]
     # Limits count the order's other returns too: five one-unit returns must not pass where one of five would not.
     others = others_value(order, returned)
     screened, review, notes = approval_reasons(order, value_total, policy, history, others)
@@ -161,15 +168,29 @@ def decide(
     _explain(lines, price_lines(lines, policy, order.currency, keep_it=keep))
     if keep:
         limit = format_amount(policy.keep_it_below, order.currency)
-        reasons.append(f"value is below the keep-it limit of {limit}: keep the items, no need to send them back")
+        reasons.append(said(f"value is below the keep-it limit of {limit}: keep the items, no need to send them back",
+                            "keep_it", limit=policy.keep_it_below, currency=order.currency))  # fmt: skip
     status = cast(Status, "pending_approval" if review else "awaiting_shipment")
-    return Decision(approved=not review, status=status, reasons=reasons, currency=order.currency, lines=lines,
-                    value_total=value_total, keep_it=keep, review_notes=notes, **_totals(lines))  # fmt: skip
+    out = Decision(approved=not review, status=status, reasons=[], currency=order.currency, lines=lines,
+                   value_total=value_total, keep_it=keep, review_notes=notes, **_totals(lines))  # fmt: skip
+    out.add_reasons(reasons)
+    return out
 
 
-def _explain(lines: list[LineDecision], fees: dict[str, list[str]]) -> None:
+def _refuse(line: LineDecision, why: Said) -> LineDecision:
+    return line.model_copy(update={"eligible": False, "refusal": why.text, "refusal_code": why.code,
+                                   "reasons": [why.text], "reason_codes": [why.code]})  # fmt: skip
+
+
+def _explain_line(line: LineDecision, said: list[Said]) -> LineDecision:
+    line.reasons = [*line.reasons, *(x.text for x in said)]
+    line.reason_codes = [*line.reason_codes, *(x.code for x in said)]
+    return line
+
+
+def _explain(lines: list[LineDecision], fees: dict[str, list[Said]]) -> None:
     for x in lines:
-        x.reasons = [*x.reasons, *fees.get(x.line_id, [])]
+        _explain_line(x, fees.get(x.line_id, []))
 
 
 class Totals(TypedDict):
@@ -216,7 +237,9 @@ def settle(lines: list[ReturnLineState], policy: PolicySettings, currency: str |
         d = x.decision.model_copy()
         accepted = x.accepted_quantity or 0
         d.value = d.unit_price * accepted
-        d.reasons = [f"{accepted} of {d.quantity} accepted at inspection"]
+        d.reasons, d.reason_codes = [], []
+        _explain_line(d, [said(f"{accepted} of {d.quantity} accepted at inspection", "accepted_at_inspection",
+                               accepted=accepted, quantity=d.quantity)])  # fmt: skip
         settled.append(d)
     _explain(settled, price_lines(settled, policy, currency))
     return settled

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from domain.models import LineDecision, Order
 from domain.money import format_amount
+from domain.reason_codes import Said, said
 
 if TYPE_CHECKING:
     from domain.policy import PolicySettings, ReturnerHistory
@@ -20,17 +21,25 @@ REVIEW_FOR_SCREENING = "a person will review this return before it goes ahead"
 
 def approval_reasons(
     order: Order, value_total: int, policy: PolicySettings, history: ReturnerHistory | None, others: int = 0
-) -> tuple[list[str], bool, list[str]]:
+) -> tuple[list[Said], bool, list[str]]:
     """(the shopper's reasons, whether a person must review it, the staff's review notes); every rule says
     why, passed or not. `others`: what the order's other returns hold, which the auto-approve limit counts too."""
     limit = format_amount(policy.auto_approve_limit, order.currency)
     shown = format_amount(value_total, order.currency)
     if others:
         shown += f" ({format_amount(value_total + others, order.currency)} with the order's other returns)"
-    if value_total + others <= policy.auto_approve_limit:
-        reasons, review = [f"value {shown} is within the auto-approve limit of {limit}"], False
-    else:
-        reasons, review = [f"value {shown} is above the auto-approve limit of {limit}: a person will review it"], True
+    review = value_total + others > policy.auto_approve_limit
+    text = f"value {shown} is above the auto-approve limit of {limit}: a person will review it" if review else (
+        f"value {shown} is within the auto-approve limit of {limit}")  # fmt: skip
+    code = ("above" if review else "within") + "_approval_limit" + ("_with_others" if others else "")
+    amounts: dict[str, str | int] = {
+        "value": value_total,
+        "limit": policy.auto_approve_limit,
+        "currency": order.currency,
+    }
+    if others:
+        amounts["total"] = value_total + others
+    reasons = [said(text, code, **amounts)]
     notes: list[str] = []
     if order.email.lower() in policy.blocked_emails:
         notes.append(f"e-mail {order.email} is on the block list: a person will review it")
@@ -45,7 +54,7 @@ def approval_reasons(
             notes.append(f"returns worth {format_amount(worth, order.currency)} in the last {days} days, more than "
                          f"{format_amount(policy.serial_max_value, order.currency)}: a person will review it")  # fmt: skip
     if notes:
-        reasons.append(REVIEW_FOR_SCREENING)
+        reasons.append(said(REVIEW_FOR_SCREENING, "review_for_screening"))
     return reasons, review or bool(notes), notes
 
 

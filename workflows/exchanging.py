@@ -59,7 +59,7 @@ async def price_at_submit(ctx: ReturnContext, decision: Decision, requests: list
                       lines=[ex.QuoteLine(line_id=x.line_id, sku=x.exchange_sku or x.sku, quantity=x.quantity)
                              for x in ex.exchange_lines(decision.lines)]),
     )  # fmt: skip
-    decision.reasons += ex.price_exchanges(decision.lines, requests, quotes, order.currency, policy)
+    decision.add_reasons(ex.price_exchanges(decision.lines, requests, quotes, order.currency, policy))
 
 
 # --- instant exchange: ship at approval, under a hold --------------------------------------------------

@@ -48,7 +48,8 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
     ctx.current = state = ReturnState(
         id=info.workflow_id, order_number=order.number, email=order.email, currency=order.currency,
         status=decision.status, lines=[ReturnLineState(decision=x) for x in decision.lines],
-        decision_reasons=decision.reasons, review_notes=decision.review_notes, refund_total=decision.refund_total,
+        decision_reasons=decision.reasons, decision_codes=decision.reason_codes, review_notes=decision.review_notes,
+        refund_total=decision.refund_total,
         store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
         policy_version=ctx.claim.policy_version, created_at=now, updated_at=now,
     )  # fmt: skip

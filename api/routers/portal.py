@@ -15,9 +15,11 @@ from api.deps import AppSettings, CurrentShopper, DbSession, bearer
 from api.errors import errors
 from api.policy_access import CurrentPolicy
 from api.services.preview import preview
+from api.views import decision_for, said
 from db.queries import claimed_quantities, get_order
+from domain.codes import Coded
+from domain.eligibility import judge_line
 from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
-from domain.policy import line_eligibility
 from domain.text import OneLine
 
 router = APIRouter(prefix="/api/v1/portal", tags=["portal"], responses=errors(401, 404, 422, 429, 503))
@@ -65,7 +67,8 @@ class PortalLine(BaseModel):
     final_sale: bool
     returnable_quantity: int
     eligible: bool
-    reason: str | None
+    reason: str | None  # why not, in the shopper's words
+    reason_code: Coded | None = None  # the same as a code (domain/reason_codes.py), without the shop's tags
 
 
 class PortalOrder(BaseModel):
@@ -89,8 +92,11 @@ async def portal_order(who: CurrentShopper, db: DbSession, policy: CurrentPolicy
     now = datetime.now(UTC)
     lines = []
     for line in order.lines:
-        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, policy)
-        lines.append(PortalLine(**line.model_dump(), returnable_quantity=returnable, eligible=eligible, reason=why))
+        verdict = judge_line(order, line, claimed.get(line.id, 0), now, policy)
+        code = verdict.refusal_code
+        (reason,), (shown,) = said([verdict.refusal or ""], [code], "shopper") if code else ([None], [None])
+        lines.append(PortalLine(**line.model_dump(), returnable_quantity=verdict.returnable, eligible=verdict.eligible,
+                                reason=reason, reason_code=shown))  # fmt: skip
     return PortalOrder(number=order.number, email=order.email, currency=order.currency, placed_at=order.placed_at,
                        delivered_at=order.delivered_at, shipping_address=order.shipping_address, lines=lines,
                        return_reasons=policy.reasons, return_window_days=policy.window_days)  # fmt: skip
@@ -108,6 +114,6 @@ async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy:
     if order is None:
         raise HTTPException(404, NOT_FOUND)
     decision = await preview(db, order, body.lines, policy)
-    # The screening's notes (block list, serial returner) are for staff; `reasons` already tells the shopper a
-    # person will review it.
-    return decision.model_copy(update={"review_notes": []})
+    # The shopper's words and codes; the screening's notes (block list, serial returner) are for staff, and
+    # `reasons` already tells the shopper a person will review it.
+    return decision_for(decision, "shopper")

@@ -24,10 +24,11 @@ from api import portal_access
 from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products
-from api.i18n import choose_lang, policy_text, translator
+from api.i18n import choose_lang, translator
 from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.reads import principal_of, visible_state
+from api.reason_words import reason_text
 from api.services.cancel import cancel as cancel_return
 from api.services.errors import ServiceError
 from api.services.file import file_return
@@ -38,6 +39,8 @@ from api.views import return_view
 from db.policy_store import current_policy
 from db.queries import claimed_quantities, get_order
 from db.queues import in_stock_variants, inbound_qr, order_returns
+from domain.codes import Coded
+from domain.eligibility import judge_line
 from domain.models import (
     FINAL_STATUSES,
     MAX_PARCELS,
@@ -47,7 +50,7 @@ from domain.models import (
     ReturnRequest,
     ReturnState,
 )
-from domain.policy import line_eligibility
+from domain.reason_codes import EXCHANGE_CODES
 from domain.text import ReturnId, unstorable
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -131,11 +134,12 @@ async def order_context(db: DbSession, order: Order, settings: AppSettings) -> d
     policy = (await current_policy(db, settings.policy)).policy
     lines = []
     for i, line in enumerate(order.lines):
-        returnable, eligible, why = line_eligibility(order, line, claimed.get(line.id, 0), now, policy)
+        verdict = judge_line(order, line, claimed.get(line.id, 0), now, policy)
+        returnable, eligible = verdict.returnable, verdict.eligible
         options = await in_stock_variants(db, line.sku) if eligible else []
         others = await other_products(db, line.sku, order.currency) if eligible else []
-        lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": why,
-                      "variants": options, "others": others})  # fmt: skip
+        lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": verdict.refusal,
+                      "why_code": verdict.refusal_code, "variants": options, "others": others})  # fmt: skip
     returns = await order_returns(db, order.number)
     # A new key per rendered form: sending it twice (a double click, a reload) files one return.
     return {"order": order, "lines": lines, "reasons": policy.reasons, "resolutions": RESOLUTIONS,
@@ -168,7 +172,7 @@ def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnL
 
 def line_errors(errors: dict[str, str], lang: str) -> dict[str, str]:
     t = translator(lang)
-    return {k: t("line.exchange_needed") if v == "exchange_sku" else policy_text(v, lang) for k, v in errors.items()}
+    return {k: t("line.exchange_needed") if v == "exchange_sku" else v for k, v in errors.items()}
 
 
 @router.get("/order", response_class=HTMLResponse)
@@ -194,7 +198,7 @@ async def preview(request: Request, db: DbSession, settings: AppSettings) -> Res
     if chosen:
         decision = await decision_preview(db, order, chosen, (await current_policy(db, settings.policy)).policy)
     return render(request, "portal/_preview.html", {"decision": decision, "errors": line_errors(errors, lang),
-                                                    "order": order})  # fmt: skip
+                                                    "order": order, "exchange_codes": EXCHANGE_CODES})  # fmt: skip
 
 
 @router.post("/returns", response_class=HTMLResponse)
@@ -225,13 +229,19 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             if e.status != 422:
                 raise
             detail: dict[str, Any] = e.detail if isinstance(e.detail, dict) else {"message": e.text, "lines": []}
-            errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
-            message = None if errors else policy_text(str(detail.get("message", "")), lang)
+            errors = {x["line_id"]: refusal_words(x, lang) for x in detail.get("lines", [])}
+            message = None if errors else str(detail.get("message", ""))
             if e.detail == REUSED:
                 message = translator(lang)("order.resent")
     ctx = await order_context(db, order, settings)
     return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
                                                  "message": message}, status_code=422)  # fmt: skip
+
+
+def refusal_words(line: dict[str, Any], lang: str) -> str:
+    """A refused line of the 422 in the shopper's words, from its code."""
+    code = line.get("refusal_code")
+    return reason_text(translator(lang), Coded.model_validate(code), "shopper") if code else line.get("refusal") or ""
 
 
 def parcels_of(form: dict[str, list[str]]) -> int | None:

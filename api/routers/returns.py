@@ -34,7 +34,7 @@ from api.services.reject import RejectIn, reject
 from api.services.resolve import ROLES, ResolveIn, may_take, refusal, resolve
 from api.services.review import ReviewIn, review
 from api.submit_keys import KEY_HELP, KEY_PATTERN
-from api.views import CreatedReturn, DecisionView, ReturnView, return_view
+from api.views import CreatedReturn, ReturnView, decision_view, return_view
 from db.queries import list_returns
 from domain.models import ReturnRequest, Status
 from domain.text import ReturnId, Search
@@ -58,8 +58,7 @@ async def create_return(
 ) -> CreatedReturn:
     answer = await file_return(db, temporal, settings.task_queue, policy, who, body, key)
     view = return_view(answer)
-    return CreatedReturn(**view.model_dump(), decision=DecisionView(approved=answer.decision.approved,
-                                                                    reasons=answer.decision.reasons))  # fmt: skip
+    return CreatedReturn(**view.model_dump(), decision=decision_view(answer.decision, "shopper"))
 
 
 class ReturnPage(BaseModel):

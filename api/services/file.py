@@ -45,7 +45,9 @@ async def file_return(
     # submit must not be refused for the units its own first attempt claimed.
     early = await preview(db, order, body.lines, policy, excluding=rid, full=False)
     if early.ineligible:
+        # The lines carry their refusal as a code too (refusal_code, reason_codes), as the workflow's refusal does.
         raise ServiceError(422, {"message": "; ".join(early.reasons),
+                                 "reason_codes": [x.model_dump() for x in early.reason_codes],
                                  "lines": [x.model_dump() for x in early.ineligible]})  # fmt: skip
     if unknown := await unknown_exchange_skus(db, body.lines):
         raise ServiceError(422, "; ".join(unknown))

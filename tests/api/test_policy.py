@@ -70,8 +70,12 @@ async def test_order_lines_carry_tags_and_categories_that_the_rules_read(client,
     assert r.status_code == 201, r.text
     r = await client.get("/api/v1/portal/order", headers=await tokens.shopper(body["number"]))
     got = {x["id"]: (x["eligible"], x["reason"]) for x in r.json()["lines"]}
-    assert got["L1"] == (False, "tagged hygiene: this item cannot be returned")
-    assert got["L2"][0] is False and got["L2"][1].startswith("return window of 7 days (category electronics) closed on")
+    # The shopper's words and codes: the shop's tags and categories are its own business.
+    assert got["L1"] == (False, "this item cannot be returned")
+    assert got["L2"][0] is False and got["L2"][1].startswith("return window of 7 days closed on")
+    codes = {x["id"]: x["reason_code"] for x in r.json()["lines"]}
+    assert codes["L1"] == {"code": "not_returnable_tag", "params": {}} and codes["L3"] is None
+    assert codes["L2"]["code"] == "outside_window_by_category" and set(codes["L2"]["params"]) == {"days", "closed_on"}
     assert got["L3"] == (True, None)
     bad = order_payload(lines=[{**lines[0], "tags": [""]}])
     r = await client.post("/api/v1/orders", json=bad, headers=await tokens.staff("integration"))
@@ -98,9 +102,11 @@ async def test_each_return_records_the_version_it_was_decided_under(client, admi
     assert changed["version"] == v + 1 and changed["created_by"].startswith("admin-")
     after, _ = await returns.create(await shop.order(), line())
     assert after["policy_version"] == v + 1 and after["status"] == "pending_approval"
+    assert "a person at the shop will review this return before it goes ahead" in after["decision"]["reasons"]
+    staff = await returns.get(after["id"], admin)
     assert (
         "value 25.00 EUR is above the auto-approve limit of 10.00 EUR: a person will review it"
-        in (after["decision"]["reasons"])
+        in (staff["decision_reasons"])
     )
     assert (await returns.get(before["id"], headers))["policy_version"] == v  # the older return keeps its version
     old = await client.get(f"{URL}/versions/{v}", headers=admin)
@@ -112,7 +118,9 @@ async def test_restocking_fee_by_reason_shows_on_the_line(client, admin, returns
     await put(client, admin, restocking_fee_bps_by_reason={"changed_mind": 1000})
     ret, _ = await returns.create(await shop.order(), line(reason="changed_mind"))
     assert ret["amounts"]["fees_total"] == 250 and ret["amounts"]["refund_total"] == 2250
-    assert "restocking fee 10% for changed_mind: 2.50 EUR" in ret["lines"][0]["reasons"]
+    assert "restocking fee 10%: 2.50 EUR" in ret["lines"][0]["reasons"]
+    assert {"code": "restocking_fee", "params": {"bps": 1000, "reason": "changed_mind", "fee": 250,
+                                                 "currency": "EUR"}} in ret["lines"][0]["reason_codes"]  # fmt: skip
 
 
 async def test_keep_it_refunds_at_once_without_label_or_inspection(client, admin, returns, shop, mailbox):
@@ -189,7 +197,7 @@ async def test_the_portal_estimate_is_what_the_return_then_gets(client, admin, r
     assert r.status_code == 200, r.text
     estimate = r.json()
     assert (estimate["refund_total"], estimate["fees_total"]) == (5000 - 500 - 300, 800)
-    assert estimate["lines"][0]["reasons"][1:] == ["restocking fee 10% for changed_mind: 5.00 EUR",
+    assert estimate["lines"][0]["reasons"][1:] == ["restocking fee 10%: 5.00 EUR",
                                                    "return shipping fee deducted: 3.00 EUR"]  # fmt: skip
     ret, _ = await returns.create(order, *lines)
     assert ret["amounts"]["refund_total"] == estimate["refund_total"]
@@ -201,7 +209,7 @@ async def test_the_portal_estimate_is_what_the_return_then_gets(client, admin, r
     r = await client.post("/api/v1/portal/estimate", json={"lines": lines},
                           headers=await tokens.shopper(other.number, other.email))  # fmt: skip
     # Each session estimates against its own order only (the other order has one unit of L1).
-    assert r.json()["lines"][0]["refusal"] == "only 1 of this line can still be returned"
+    assert r.json()["lines"][0]["refusal"] == "only 1 of this item can still be returned"
 
 
 async def test_seeding_the_first_version_never_waits_on_an_open_request(settings):

@@ -11,7 +11,7 @@ from tests.workflows.policy_versions import policy
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-KEEP = "value is below the keep-it limit of 30.00 EUR: keep the items, no need to send them back"
+KEEP = "keep the items, no need to send them back"  # the shopper's words: staff read the keep-it limit too
 
 
 async def test_five_one_unit_returns_are_judged_as_one_order_in_the_estimate_and_the_workflow(
@@ -33,5 +33,11 @@ async def test_five_one_unit_returns_are_judged_as_one_order_in_the_estimate_and
     assert KEEP in filed[0]["decision"]["reasons"] and not filed[0]["shipments"]
     for ret in filed[1:]:
         assert KEEP not in ret["decision"]["reasons"] and ret["status"] == "awaiting_shipment" and ret["shipments"]
-    assert "(125.00 EUR with the order's other returns)" in filed[4]["decision"]["reasons"][1]
+    # The shopper reads "approved at once"; staff read the sum with the order's other returns that was judged.
+    assert filed[4]["decision"]["reasons"][1] == "approved at once"
+    assert filed[4]["decision"]["reason_codes"][1] == {"code": "within_approval_limit_with_others",
+                                                       "params": {"currency": "EUR"}}  # fmt: skip
+    staff = await returns.get(filed[4]["id"], await tokens.staff("admin"))
+    assert "(125.00 EUR with the order's other returns)" in staff["decision_reasons"][1]
+    assert staff["decision_codes"][1]["params"] == {"value": 2500, "limit": 25000, "currency": "EUR", "total": 12500}
     assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [2500]

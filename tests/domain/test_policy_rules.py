@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from domain.codes import coded
 from domain.models import Order, ReturnLineRequest, ReturnLineState
 from domain.policy import PolicySettings, ReturnerHistory, decide, settle
 from domain.screening import REVIEW_FOR_SCREENING
@@ -31,6 +32,8 @@ def test_lines_without_tags_or_category_keep_the_default_window_and_say_until_wh
     assert d.approved
     assert d.reasons[0] == "every line is within the 30-day return window and returnable"
     assert d.lines[0].reasons == ["return window of 30 days open until 2026-12-13"]
+    assert d.reason_codes[0] == coded("within_window_all", days=30)
+    assert d.lines[0].reason_codes == [coded("within_window", days=30, open_until="2026-12-13")]
 
 
 def test_window_per_category_and_per_tag_where_the_longest_tag_wins():
@@ -38,16 +41,25 @@ def test_window_per_category_and_per_tag_where_the_longest_tag_wins():
     phone = {"id": "P", "category": "electronics"}
     d = decide(order(phone, delivered_days_ago=20), [req("P")], {}, NOW, policy)
     assert d.ineligible[0].refusal == "return window of 14 days (category electronics) closed on 2026-11-17"
+    assert d.ineligible[0].refusal_code == coded("outside_window_by_category", days=14, closed_on="2026-11-17",
+                                                 category="electronics")  # fmt: skip
     gift = {"id": "G", "category": "electronics", "tags": ["vip", "holiday"]}
     d = decide(order(gift, delivered_days_ago=50), [req("G")], {}, NOW, policy)
     assert d.approved and d.reasons[0] == "every line is within its return window and returnable"
     assert d.lines[0].reasons[0] == "return window of 60 days (tag holiday) open until 2026-12-03"
+    # Decided from where each line's window comes from, not from the words: one line under its own window is enough.
+    assert d.reason_codes[0] == coded("within_own_windows")
+    assert d.lines[0].reason_codes[0] == coded("within_window_by_tag", days=60, open_until="2026-12-03", tag="holiday")
+    both = decide(order(gift, {"id": "L1"}, delivered_days_ago=5), [req("L1"), req("G")], {}, NOW, policy)
+    assert [x.code for x in both.reason_codes][:1] == ["within_own_windows"]
 
 
 def test_final_sale_flag_and_non_returnable_tags_refuse_the_line_naming_why():
     policy = PolicySettings(non_returnable_tags=["final_sale", "hygiene"])
     d = decide(order({"tags": ["hygiene"]}), [req()], {}, NOW, policy)
     assert d.reasons == ["line L1: tagged hygiene: this item cannot be returned"]
+    assert d.reason_codes == [coded("not_returnable_tag", tag="hygiene", line_id="L1", title="Tee")]
+    assert d.ineligible[0].reason_codes == [coded("not_returnable_tag", tag="hygiene")]
     d = decide(order({"tags": ["final_sale"]}), [req()], {}, NOW, policy)
     assert d.ineligible[0].refusal == "final sale: this item cannot be returned"
     # A tag the policy does not list is just a tag.
@@ -59,6 +71,8 @@ def test_restocking_fee_by_reason_with_none_for_defective_or_wrong_items():
     mind = decide(order(), [req(reason="changed_mind")], {}, NOW, policy)
     assert (mind.fees_total, mind.refund_total) == (250, 2250)
     assert mind.lines[0].reasons[1] == "restocking fee 10% for changed_mind: 2.50 EUR"
+    assert mind.lines[0].reason_codes[1] == coded("restocking_fee", bps=1000, reason="changed_mind", fee=250,
+                                                  currency="EUR")  # fmt: skip
     big = decide(order(), [req(reason="too_big")], {}, NOW, policy)
     assert big.fees_total == 138 and big.lines[0].reasons[1] == "restocking fee 5.5% for too_big: 1.38 EUR"
     for reason in ("defective", "wrong_item"):
@@ -98,6 +112,7 @@ def test_keep_it_below_a_value_refunds_without_return_or_fees():
     d = decide(order(), [req(reason="changed_mind")], {}, NOW, policy)
     assert d.keep_it and d.approved and (d.refund_total, d.fees_total) == (2500, 0)
     assert d.reasons[-1] == "value is below the keep-it limit of 30.00 EUR: keep the items, no need to send them back"
+    assert d.reason_codes[-1] == coded("keep_it", limit=3000, currency="EUR")
     assert "keep it: no return shipping and no restocking fee" in d.lines[0].reasons
     # At or above the limit, or with an exchange (the replacement must ship), the items come back.
     assert not decide(order(), [req(quantity=2)], {}, NOW, policy).keep_it
@@ -109,6 +124,7 @@ def test_auto_approve_limit_sends_bigger_returns_to_a_person():
     d = decide(order({"unit_price": 30000}), [req()], {}, NOW, PolicySettings(keep_it_below=10**6))
     assert d.status == "pending_approval" and not d.keep_it
     assert d.reasons[1] == "value 300.00 EUR is above the auto-approve limit of 250.00 EUR: a person will review it"
+    assert d.reason_codes[1] == coded("above_approval_limit", value=30000, limit=25000, currency="EUR")
 
 
 def test_blocked_email_is_never_auto_approved_nor_kept():
@@ -118,6 +134,7 @@ def test_blocked_email_is_never_auto_approved_nor_kept():
     # Staff read why; the shopper reads only that a person will look at it.
     assert d.review_notes == ["e-mail ana@example.com is on the block list: a person will review it"]
     assert REVIEW_FOR_SCREENING in d.reasons and not any("block list" in r for r in d.reasons)
+    assert coded("review_for_screening") in d.reason_codes
 
 
 def test_serial_returners_by_count_and_by_value_go_to_manual_review():

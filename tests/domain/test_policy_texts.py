@@ -1,4 +1,5 @@
-"""Every explanation the policy writes has a Portuguese form for the pt-PT portal and consoles."""
+"""Every explanation the policy writes has a Portuguese form where the timeline quotes it in English ("return
+requested: ..."); pages and the JSON say reasons from their codes (tests/domain/test_reason_codes.py)."""
 
 from __future__ import annotations
 
