@@ -205,9 +205,14 @@ async def test_a_lapsed_hold_for_a_kept_replacement_waits_for_finance_who_charge
 async def test_a_lapsed_hold_on_an_expired_instant_exchange_is_written_off_by_an_admin(
     ts_env, worker, shop, settings, db, stripe_url
 ):
-    handle, _, _ = await start_instant(ts_env, settings, shop, db)
-    move_peer_clock(stripe_url, 8)
-    await ts_env.sleep(timedelta(days=50))  # expired, and no late scan came within late_scan_days
+    to = sku("DRESS")
+    await shop.inventory(to, available=1, unit_price=2500)
+    order = await shop.order(unit_price=2500)
+    async with policy(settings, instant_exchange=True, shipment_expiry_days=8, late_scan_days=0):
+        handle, _ = await start(ts_env, settings, order.number, exchange(1, to))
+    await state_where(handle, lambda s: outbound(s), "shipped the replacement")
+    move_peer_clock(stripe_url, 8)  # Stripe let the authorization lapse before Reverso's capture on day 6.5
+    await ts_env.sleep(timedelta(days=9))  # the return expires on day 8 with the replacement kept
     state = await state_where(handle, lambda s: s.resolutions == ["retry", "close"], "asked a person")
     assert (state.status, state.attention_code) == ("expired", "hold_expired")
     done = await handle.execute_update(ReturnWorkflow.resolve, ResolveRequest(action="close", note="goodwill",
