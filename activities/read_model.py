@@ -131,3 +131,10 @@ class ReadModel(ActivityBase):
                 await s.execute(update(ReturnClaim).where(ReturnClaim.return_id == state.id).values(released=True))
             elif state.status == "received":  # an expired return reopened (its parcel came late) holds its units again
                 await s.execute(HOLD_AGAIN, dict(rid=state.id))
+
+    @activity.defn(name="release_claims")
+    async def release_claims(self, return_id: str) -> None:
+        """The return ended without its parcel (closed by the shop while it was on its way): the order's units it
+        held may be returned again. Setting the flag twice changes nothing, so a retry is harmless."""
+        async with self.engine.begin() as s:
+            await s.execute(update(ReturnClaim).where(ReturnClaim.return_id == return_id).values(released=True))

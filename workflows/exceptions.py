@@ -18,10 +18,12 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.exchanging as exchanging
     import workflows.resolution as resolution
+    from activities.read_model import ReadModel
     from domain import policy as rules
     from domain.models import ResolveAction, ResolveRequest
     from domain.money import format_amount
     from workflows.context import ReturnContext
+    from workflows.options import call
     from workflows.publish import project
     from workflows.shipping import void_labels
 
@@ -72,9 +74,13 @@ async def carry_out(ctx: ReturnContext) -> None:
     action, amount = ctx.decided
     state = ctx.state
     # Labels never used are refunded by their carrier; a scanned one is spent.
-    await void_labels([s for s in ctx.valid_labels() if s.status == "label_created"])
+    unused = [s for s in ctx.valid_labels() if s.status == "label_created"]
+    await void_labels(unused)
+    if unused:
+        ctx.log(state.status, f"unused return label {', '.join(s.tracking_number for s in unused)} voided")
     if action == "close":
         state.refund_total = state.store_credit_total = 0  # what it paid: the amounts filed were never paid
+        await _close_in_transit(ctx)
         ctx.transition("completed", "completed: closed by the shop, nothing more paid")
         await project(ctx)
         return
@@ -86,6 +92,22 @@ async def carry_out(ctx: ReturnContext) -> None:
     if amount is not None:
         settled = rules.apply_review_amount(settled, amount)
     await resolution.resolve(ctx, settled)
+
+
+async def _close_in_transit(ctx: ReturnContext) -> None:
+    """What a return closed without its parcel gives back: the order's units it claimed (unless a parcel of it did
+    arrive: the warehouse has goods of it, and which units is not known), the stock reserved for its exchanges, and
+    an instant exchange's hold, settled as for any return that never comes back (captured: the shopper keeps the
+    replacement; a hold that lapsed waits for a person, resolution.await_collection)."""
+    state = ctx.state
+    delivered = [s.tracking_number for s in ctx.inbound() if s.status == "delivered"]
+    if delivered:
+        ctx.log(state.status, f"the order's units stay claimed by this return: parcel {', '.join(delivered)} arrived")
+    else:
+        await call(ReadModel.release_claims, state.id)
+        ctx.log(state.status, "the order's units this return claimed are released: they may be returned again")
+    await exchanging.close_unshipped(ctx, "closed")
+    await resolution.await_collection(ctx)
 
 
 async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:

@@ -81,7 +81,7 @@ async def ship_instantly(ctx: ReturnContext) -> None:
             return
     if _cancelled(ctx):
         return
-    hold = await call(Payments.charge, _payment(ctx, exchange_hold_key(state.id), "hold", ex.hold_amount(lines)))
+    hold = await call(Payments.charge, payment_input(ctx, exchange_hold_key(state.id), "hold", ex.hold_amount(lines)))
     if hold.status != "held":
         ctx.log(state.status, f"instant exchange not possible: the card hold was refused ({hold.reason})")
         return
@@ -124,8 +124,10 @@ async def close_unshipped(ctx: ReturnContext, status: str) -> None:
     async with ctx.payments.lock:
         if ctx.exchange.hold_key:
             await _settle_hold(ctx, state.exchange_hold, why)
-    if ctx.payments.hold_lapsed and ctx.exchange.instant:
-        _hold_lost(ctx, why)
+    if not ctx.exchange.instant:  # nothing shipped: a lapsed hold cost nothing
+        ctx.payments.uncollected = 0
+    # Otherwise the shopper keeps the replacement and what a lapsed hold should have taken waits for a person
+    # (workflows.resolution.await_collection).
 
 
 # --- after inspection ----------------------------------------------------------------------------------
@@ -192,7 +194,9 @@ async def _charge(ctx: ReturnContext, line: LineDecision, quantity: int) -> bool
     if amount <= 0 or line.line_id in ctx.exchange.charged:
         return True
     state = ctx.state
-    paid = await call(Payments.charge, _payment(ctx, exchange_charge_key(state.id, line.line_id), "charge", amount))
+    paid = await call(
+        Payments.charge, payment_input(ctx, exchange_charge_key(state.id, line.line_id), "charge", amount)
+    )
     if paid.status != "succeeded":
         ctx.log(state.status, f"line {line.line_id}: the price difference could not be charged ({paid.reason})")
         return False
@@ -211,9 +215,9 @@ async def _settle_after_inspection(ctx: ReturnContext, refused: int) -> None:
     if payments.hold_captured > refused:
         payments.extra.append(Owed("hold", payments.hold_captured - refused, payments.hold_intent))
     if payments.hold_lapsed:
-        if refused:
-            _hold_lost(ctx, "the inspection")
-        else:
+        # What did not come back as it left is the shopper's to pay; resolution.await_collection asks for it.
+        payments.uncollected = max(refused - payments.hold_captured, 0)
+        if not payments.uncollected:
             ctx.calm()  # everything came back: the lapsed hold cost nothing
 
 
@@ -244,6 +248,7 @@ async def _settle_hold(ctx: ReturnContext, capture: int, why: str) -> bool:
             raise
         state.exchange_hold, ctx.exchange.hold_key = 0, ""
         ctx.payments.hold_lapsed = True
+        ctx.payments.uncollected = capture
         done = f"{format_amount(capture, state.currency)} not captured" if capture else "not released"
         ctx.log(state.status, f"the card hold could not be settled after {why}")  # Stripe's words: staff only
         ctx.need_person("hold_expired", f"card hold {done} after {why}: {_stripe_said(cause)}")
@@ -256,12 +261,6 @@ async def _settle_hold(ctx: ReturnContext, capture: int, why: str) -> bool:
     return True
 
 
-def _hold_lost(ctx: ReturnContext, why: str) -> None:
-    """The shopper keeps a replacement the lapsed hold should have paid for: staff must ask for the money."""
-    ctx.need_person("hold_expired", f"the card hold lapsed before it could be captured after {why}: the "
-                    "replacement shipped and nothing was taken for it")  # fmt: skip
-
-
 def _stripe_said(cause: ApplicationError) -> str:
     details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
     return str(details.get("cancellation_reason") or details.get("code") or cause.type)
@@ -271,7 +270,7 @@ def _cancelled(ctx: ReturnContext) -> bool:
     return ctx.status() == "cancelled"
 
 
-def _payment(ctx: ReturnContext, key: str, kind: str, amount: int) -> ex.PaymentInput:
+def payment_input(ctx: ReturnContext, key: str, kind: str, amount: int) -> ex.PaymentInput:
     state, order = ctx.state, ctx.order
     return ex.PaymentInput(key=key, return_id=state.id, kind=kind, payment_reference=order.payment.reference,
                            amount=amount, currency=order.currency)  # fmt: skip

@@ -68,6 +68,7 @@ async def resolve(ctx: ReturnContext, settled: list[LineDecision]) -> None:
     state.fees_total = sum(x.fee for x in settled if x.refund > 0 or x.resolution != "refund")
     if book.owed:
         await _wait_for_person(ctx)
+    await await_collection(ctx)
     ctx.transition("completed", _completion_message(state))
     await project(ctx)
     await mail(ctx, "completed", {
@@ -162,6 +163,65 @@ async def resolve_payment(ctx: ReturnContext, action: str, amount: int | None, b
     await project(ctx)
 
 
+# --- a lapsed hold: the replacement the shopper keeps was never paid for --------------------------------
+
+
+async def await_collection(ctx: ReturnContext) -> None:
+    """The instant exchange's hold lapsed (Stripe cancelled it) and the shopper keeps the replacement: the return
+    waits in the Exceptions queue (`hold_expired`) until finance charges it off-session (`retry`) or admin writes it
+    off (`close`)."""
+    book = ctx.payments
+    if not book.uncollected:
+        return
+    book.waiting = True
+    _ask_for_hold(ctx)
+    await project(ctx)
+    await workflow.wait_condition(lambda: not book.waiting)
+
+
+def _ask_for_hold(ctx: ReturnContext, refused: str = "") -> None:
+    money = format_amount(ctx.payments.uncollected, ctx.state.currency)
+    why = f"; the last charge was refused ({refused})" if refused else ""
+    ctx.need_person("hold_expired", f"the card hold lapsed before it could be captured: {money} for the replacement "
+                    f"the shopper keeps was not taken{why}", ["retry", "close"])  # fmt: skip
+
+
+async def collect_hold(ctx: ReturnContext, amount: int | None, by: str, note: str) -> None:
+    """`retry` on a lapsed hold: charge what it should have taken to the order's saved payment method, off-session,
+    through the exchange payments ledger under a key of this resolution's own; a refusal leaves it in the queue."""
+    state, book = ctx.state, ctx.payments
+    pay = book.uncollected if amount is None else min(amount, book.uncollected)
+    book.resolutions += 1
+    by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
+    key = resolution_key(state.id, book.resolutions, "hold")
+    paid = await call(Payments.charge, exchanging.payment_input(ctx, key, "charge", pay))
+    money = format_amount(pay, state.currency)
+    if paid.status == "succeeded":
+        book.uncollected -= paid.amount
+        ctx.log(state.status, f"{money} charged to the order's card for the kept replacement, instead of the lapsed "
+                "hold", by=by, note=note)  # fmt: skip
+    else:  # shoppers read the timeline too: Stripe's words go to the staff's attention_reason only
+        ctx.log(state.status, f"charging {money} for the lapsed hold was refused by the card", by=by, note=note)
+    if book.uncollected:
+        _ask_for_hold(ctx, paid.reason)
+    else:
+        ctx.calm()
+        book.waiting = False
+    await project(ctx)
+
+
+def write_off_hold(ctx: ReturnContext, by: str, note: str) -> None:
+    """`close` on a lapsed hold: the shop gives up what it should have taken; the return ends as it would have."""
+    state, book = ctx.state, ctx.payments
+    by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
+    money = format_amount(book.uncollected, state.currency)
+    ctx.log(state.status, f"closed by the shop: the {money} the lapsed card hold should have taken is not collected",
+            by=by, note=note)  # fmt: skip
+    book.uncollected = 0
+    ctx.calm()
+    book.waiting = False
+
+
 def _naming(what: str) -> str:
     return {"shipping": "original shipping", "hold": "card hold captured"}.get(what, f"line {what}")
 
@@ -187,6 +247,7 @@ async def close_unshipped(ctx: ReturnContext, status: str) -> None:
     # An instant exchange's replacement is already on its way: its label stays.
     await void_labels([s for s in ctx.state.shipments if s.direction != "outbound"])
     await exchanging.close_unshipped(ctx, status)
+    await await_collection(ctx)
     ctx.touch()
     await project(ctx)
     await mail(ctx, status, {"reason": ctx.reject_reason, "expiry_days": ctx.policy.shipment_expiry_days})

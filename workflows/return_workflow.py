@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.context import ReturnContext
     from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY
     from workflows.publish import mail, project
-    from workflows.settlement import PAYMENT_ACTIONS, owed
+    from workflows.settlement import PAYMENT_ACTIONS, due
 
 # The three names are importable from here as before; callers take them from workflows.contracts.
 __all__ = ["ALREADY_SUBMITTED", "ORDER_KEY", "STATUS_KEY", "ReturnWorkflow"]
@@ -38,7 +38,21 @@ SHOPPER = "shopper"
 
 
 async def _payment(ctx: ReturnContext, req: ResolveRequest) -> None:
-    await resolution.resolve_payment(ctx, req.action, req.amount, req.by, req.note, req.reference or "")
+    code = ctx.state.attention_code  # what the action answers: the validator checked it is offered for this code
+    if code == "hold_expired":
+        await resolution.collect_hold(ctx, req.amount, req.by, req.note)
+    elif code == "label_unavailable":
+        await shipping.retry_labels(ctx, req.by, req.note)
+    else:
+        await resolution.resolve_payment(ctx, req.action, req.amount, req.by, req.note, req.reference or "")
+
+
+async def _close(ctx: ReturnContext, req: ResolveRequest) -> None:
+    if ctx.state.attention_code == "hold_expired":  # a lapsed hold nobody will collect
+        resolution.write_off_hold(ctx, req.by, req.note)
+        await project(ctx)
+        return
+    await exceptions.HANDLERS["close"](ctx, req)
 
 
 # What each action of the `resolve` update does; the validator refuses an action the return does not offer now
@@ -48,6 +62,7 @@ RESOLVERS: dict[str, Callable[[ReturnContext, ResolveRequest], Awaitable[None]]]
     "store_credit": _payment,
     "refund_outside": _payment,
     **exceptions.HANDLERS,  # refund_without_receipt, close, reopen
+    "close": _close,
 }
 
 
@@ -167,8 +182,8 @@ class ReturnWorkflow:
             raise ValueError(f"status: {req.action} does not fit this return now (it is {current})")
         if ctx.payments.resolving:
             raise ValueError("status: another action on this return is being carried out")
-        if req.action in PAYMENT_ACTIONS and req.amount is not None and req.amount > owed(ctx):
-            raise ValueError(f"amount: {req.amount} is more than the {owed(ctx)} still owed")
+        if req.action in PAYMENT_ACTIONS and req.amount is not None and req.amount > due(ctx):
+            raise ValueError(f"amount: {req.amount} is more than the {due(ctx)} still owed")
 
     # --- the lifecycle --------------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ class PaymentBook:
     hold_intent: str = ""  # the instant exchange's authorization
     hold_captured: int = 0  # captured before the authorization lapsed; what inspection accepts goes back
     hold_lapsed: bool = False  # Stripe cancelled the hold before we captured it: nothing could be taken
+    # What the lapsed hold should have taken for a replacement the shopper keeps, not collected yet: the return
+    # waits for a person (`hold_expired`: retry charges it off-session, close writes it off).
+    uncollected: int = 0
     shipping: int = 0  # the order's original shipping, refunded with this return
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one settlement of the hold at a time
     hold_watch: asyncio.Task[None] | None = None  # captures the hold before it lapses (workflows.exchanging)
@@ -54,6 +57,14 @@ class PaymentBook:
 def owed(ctx: ReturnContext) -> int:
     """What is still owed to the shopper, in minor units: the refunds Stripe refused and nobody resolved yet."""
     return sum(x.amount for x in ctx.payments.owed)
+
+
+def due(ctx: ReturnContext) -> int:
+    """What a payment action may move at most now: the shopper's debt for a lapsed hold while that is in the queue
+    (`hold_expired`), otherwise what is owed to the shopper."""
+    if ctx.current is not None and ctx.current.attention_code == "hold_expired":
+        return ctx.payments.uncollected
+    return owed(ctx)
 
 
 def reduce_owed(ctx: ReturnContext, amount: int) -> None:

@@ -38,6 +38,8 @@ LABEL_UNAVAILABLE = "LabelUnavailable"
 # Never less than this between two timer checks, so a deadline that is due now cannot spin.
 TICK = timedelta(seconds=1)
 REISSUE_WINDOW = timedelta(hours=24)
+# ApplicationError type: a new label asked for once the ship-by date has passed (answered 409: the status moves on).
+SHIP_BY_PASSED = "ShipByPassed"
 
 
 def address_lines(address: Address) -> list[str]:
@@ -146,24 +148,78 @@ async def reissue(ctx: ReturnContext, by: str) -> ReturnState:
             raise refusal
         now = workflow.now()
         book.reissued = [t for t in book.reissued if t > now - REISSUE_WINDOW] + [now]
-        await void_labels(ctx.valid_labels())
+        # The carrier hands out one label per return and parcel until it is voided: the old ones go first.
+        old = ctx.valid_labels()
+        await void_labels(old)
         book.generation += 1
         book.labels_from = workflow.now()
-        new = await _create_labels(ctx)
-        numbers = ", ".join(s.tracking_number for s in new)
+        try:
+            new = await _create_labels(ctx)
+        except ApplicationError as e:
+            if e.type != LABEL_UNAVAILABLE:
+                raise
+            await _no_label(ctx, e, old)
+            raise
         shopper = by in ("", "shopper")
-        ctx.log(state.status, f"new return label issued at the request of {'shopper' if shopper else 'the shop'}, "
-                              f"tracking number {numbers}", by="" if shopper else by)  # fmt: skip
-        await project(ctx)
-        await mail(ctx, "label_reissued", {"tracking_numbers": [s.tracking_number for s in new],
-                                           "expires_on": _expires_on(ctx)},
-                   dedupe=f"g{book.generation}", labels=new)  # fmt: skip
+        who = "shopper" if shopper else "the shop"
+        await _mail_new_labels(ctx, new, f"new return label issued at the request of {who}", "" if shopper else by)
         return state
 
 
+async def retry_labels(ctx: ReturnContext, by: str, note: str) -> None:
+    """`retry` on `label_unavailable` (a reissue the carrier refused): ask the carrier again now. A second refusal
+    leaves the return in the queue with the carrier's new reason."""
+    book = ctx.parcels
+    by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
+    async with book.lock:
+        state = ctx.state
+        if state.status != "awaiting_shipment":
+            return
+        book.generation += 1
+        book.labels_from = workflow.now()
+        try:
+            new = await _create_labels(ctx)
+        except ApplicationError as e:
+            if e.type != LABEL_UNAVAILABLE:
+                raise
+            ctx.log(state.status, "the carrier refused the return label again", by=by, note=note)
+            await _no_label(ctx, e, [])
+            return
+        await _mail_new_labels(ctx, new, "new return label issued by the shop", by, note)
+
+
+async def _mail_new_labels(ctx: ReturnContext, new: list[Shipment], what: str, by: str, note: str = "") -> None:
+    state, book = ctx.state, ctx.parcels
+    numbers = ", ".join(s.tracking_number for s in new)
+    ctx.log(state.status, f"{what}, tracking number {numbers}", by=by, note=note)
+    if state.attention_code == "label_unavailable":
+        ctx.calm()
+    await project(ctx)
+    await mail(ctx, "label_reissued", {"tracking_numbers": [s.tracking_number for s in new],
+                                       "expires_on": _expires_on(ctx)},
+               dedupe=f"g{book.generation}", labels=new)  # fmt: skip
+
+
+async def _no_label(ctx: ReturnContext, e: ApplicationError, voided: list[Shipment]) -> None:
+    """The carrier would not make new labels: the return has none to ship with, and staff must know (the caller
+    hears the carrier's reason as well)."""
+    state = ctx.state
+    reason = e.message.removeprefix("label: ")
+    gone = f"; the old label {', '.join(s.tracking_number for s in voided)} was voided" if voided else ""
+    ctx.log(state.status, f"no new return label{gone}: the shop will look into it")
+    ctx.need_person("label_unavailable", f"the carrier refused a new label: {reason}{gone}; the return has no valid "
+                    "label until one is made (retry asks the carrier again)", ["retry"])  # fmt: skip
+    await project(ctx)
+
+
 def reissue_refusal(ctx: ReturnContext) -> ApplicationError | None:
-    """Why a new label cannot be had now (label_reissues_per_day reached), or None."""
+    """Why a new label cannot be had now (the ship-by date has passed, label_reissues_per_day reached), or None."""
     limit, now = ctx.policy.label_reissues_per_day, workflow.now()
+    expires = ctx.parcels.expires_at
+    if expires is not None and now >= expires:
+        # The expiry is due in this very moment (its timer has not run yet): a label made now would only be voided.
+        return ApplicationError(f"status: the return's ship-by date {expires.isoformat(timespec='seconds')} has "
+                                "passed; no new label", type=SHIP_BY_PASSED, non_retryable=True)  # fmt: skip
     recent = sorted(t for t in ctx.parcels.reissued if t > now - REISSUE_WINDOW)
     if len(recent) < limit:
         return None
@@ -210,7 +266,12 @@ async def await_shipment(ctx: ReturnContext) -> None:
             reminded = True
             await mail(ctx, "shipment_reminder", {"expires_on": expiry_at.date().isoformat()})
         elif now >= expiry_at:
-            ctx.transition("expired", f"no carrier scan within {policy.shipment_expiry_days} days")
+            async with book.lock:  # a reissue under way finishes first: its labels then stay valid for late scans
+                if ctx.status() != "awaiting_shipment":
+                    return
+                ctx.transition("expired", f"no carrier scan within {policy.shipment_expiry_days} days")
+                if ctx.state.attention_code == "label_unavailable":  # nothing to retry once it expired
+                    ctx.need_person("label_unavailable", ctx.state.attention_reason)
             await _late_scans(ctx)
             return
 

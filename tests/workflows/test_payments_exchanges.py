@@ -106,3 +106,27 @@ async def test_a_finance_denial_grants_no_store_credit(ts_env, worker, shop, set
     assert await handle.result() == "completed"
     state = await handle.query(ReturnWorkflow.get_state)
     assert (state.store_credit_total, state.store_credit_code, state.refund_total) == (0, None, 0)
+
+
+async def test_an_instant_exchanges_difference_stripe_refuses_releases_the_hold_and_falls_back_not_to_the_queue(
+    ts_env, worker, shop, settings, db, mailbox
+):
+    """Why no return ends in `charge_failed`: a difference Stripe will not charge is refused before the replacement
+    leaves, the hold goes back, and the inspection takes the policy's fallback (README, "The Exceptions queue")."""
+    dearer = sku("TEE")
+    await shop.inventory(dearer, available=1, unit_price=2010)
+    order = await shop.order(unit_price=2000)
+    async with policy(settings, instant_exchange=True, return_shipping_fee=0):
+        handle, answer = await start(ts_env, settings, order.number, exchange(1, dearer))
+    state = await state_where(handle, lambda s: any("card hold released after the charge failed" in x.message
+                                                    for x in s.timeline), "released the hold")  # fmt: skip
+    assert outbound(state) == [] and state.exchange_hold == 0 and not state.attention
+    assert any("amount_too_small" in x.message for x in state.timeline)
+    await deliver_and_inspect(handle, answer)
+    assert await handle.result() == "completed"
+    state = await handle.query(ReturnWorkflow.get_state)
+    assert (state.refund_total, state.attention, state.attention_code) == (2000, False, "")
+    rows = await ledger(settings, handle.id)
+    assert (rows["charge"].status, rows["hold"].status) == ("failed", "released")
+    assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [2000]
+    assert "exchange_fallback" in mailbox.kinds(handle.id)

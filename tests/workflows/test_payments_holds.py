@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 import stripe
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
-from domain.models import RefundReview
+from domain.models import RefundReview, ResolveRequest
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_exchanges import (
     deliver_and_inspect,
@@ -171,3 +171,54 @@ async def test_a_cancel_while_the_instant_exchange_ships_stops_the_charge_and_th
     assert outbound(state) == [] and state.exchange_hold == 0 and state.exchange_charged == 0
     assert await db.available(dearer) == 1  # nothing shipped: the stock went back
     assert any("released after the return was cancelled" in x.message for x in state.timeline)
+
+
+async def test_a_lapsed_hold_for_a_kept_replacement_waits_for_finance_who_charges_it_off_session(
+    ts_env, worker, shop, settings, db, stripe_url
+):
+    handle, answer, _ = await start_instant(ts_env, settings, shop, db)
+    move_peer_clock(stripe_url, 8)  # the authorization lapses before Reverso's capture is due
+    await ts_env.sleep(timedelta(days=7))
+    await state_where(handle, lambda s: s.attention_code == "hold_expired", "flagged the lapsed hold")
+    await deliver_and_inspect(handle, answer, accepted=0)  # refused: the shopper keeps the replacement unpaid
+    await state_where(handle, lambda s: s.status == "pending_refund_review", "in review")
+    await handle.execute_update(ReturnWorkflow.review_refund, RefundReview(approve=True))
+    state = await state_where(handle, lambda s: s.resolutions == ["retry", "close"], "asked a person")
+    assert state.attention_code == "hold_expired" and state.status != "completed"
+    assert "25.00 EUR for the replacement the shopper keeps was not taken" in state.attention_reason
+    with pytest.raises(WorkflowUpdateFailedError) as err:  # no more than what the hold should have taken
+        await handle.execute_update(ReturnWorkflow.resolve, ResolveRequest(action="retry", note="n", by="fin-ana",
+                                                                           amount=2501))  # fmt: skip
+    assert "amount: 2501 is more than the 2500" in str(err.value.cause)
+
+    done = await handle.execute_update(ReturnWorkflow.resolve, ResolveRequest(action="retry", note="card on file",
+                                                                              by="fin-ana"))  # fmt: skip
+    assert not done.attention and done.resolutions == []
+    assert await handle.result() == "completed"
+    [charge] = [pi for pi in intents_of(handle.id) if pi.capture_method != "manual"]
+    assert (charge.amount, charge.status) == (2500, "succeeded")
+    assert charge.metadata.to_dict()["reverso_key"] == f"{handle.id}:resolve:1:hold"
+    entry = next(t for t in done.timeline if "instead of the lapsed hold" in t.message)
+    assert entry.by == "fin-ana" and entry.note == "card on file"
+
+
+async def test_a_lapsed_hold_on_an_expired_instant_exchange_is_written_off_by_an_admin(
+    ts_env, worker, shop, settings, db, stripe_url
+):
+    to = sku("DRESS")
+    await shop.inventory(to, available=1, unit_price=2500)
+    order = await shop.order(unit_price=2500)
+    async with policy(settings, instant_exchange=True, shipment_expiry_days=8, late_scan_days=0):
+        handle, _ = await start(ts_env, settings, order.number, exchange(1, to))
+    await state_where(handle, lambda s: outbound(s), "shipped the replacement")
+    move_peer_clock(stripe_url, 8)  # Stripe let the authorization lapse before Reverso's capture on day 6.5
+    await ts_env.sleep(timedelta(days=9))  # the return expires on day 8 with the replacement kept
+    state = await state_where(handle, lambda s: s.resolutions == ["retry", "close"], "asked a person")
+    assert (state.status, state.attention_code) == ("expired", "hold_expired")
+    done = await handle.execute_update(ReturnWorkflow.resolve, ResolveRequest(action="close", note="goodwill",
+                                                                              by="admin-ana"))  # fmt: skip
+    assert not done.attention and done.status == "expired"
+    assert await handle.result() == "expired"
+    assert [pi.capture_method for pi in intents_of(handle.id)] == ["manual"]  # nothing charged
+    assert any("25.00 EUR the lapsed card hold should have taken is not collected" in t.message
+               for t in done.timeline)  # fmt: skip
