@@ -695,4 +695,4 @@ def _pt_after(why: str) -> str:
 
 # The Exceptions queue's and the staff accounts' strings live in modules of their own that add to these tables;
 # loaded with this one, so no reader of a page or a timeline depends on which router was imported first.
-from api import i18n_accounts, i18n_brand, i18n_exceptions  # noqa: E402, F401
+from api import i18n_accounts, i18n_brand, i18n_exceptions, i18n_portal  # noqa: E402, F401

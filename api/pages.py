@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
+from api.formats import page_formats
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
 from domain.money import format_amount
 
@@ -100,6 +101,8 @@ class Pages:
         ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
                "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
+        if self.area == "portal":  # a shopper's amounts and dates in their language; staff pages keep theirs
+            ctx.update({k: v for k, v in page_formats(lang).items() if k not in context})
         ctx.setdefault("shop", request.app.state.settings.shop_name)
         brand = request.app.state.settings.brand
         ctx.setdefault("brand", brand)
