@@ -5,7 +5,8 @@ Read-only, and never in the way of the page: one short timeout, no retries, answ
 paid intent's card does not change); when Stripe does not answer, None, and the page says "your original payment
 method". A failure is remembered for a little while, so a page polled every few seconds does not wait on a peer that
 is down at each poll. The API must not import activities/, so this builds its own small client from the settings
-activities/payments.py uses.
+activities/payments.py uses; the SDK is imported at the first look-up, so starting the API loads no provider code
+(tests/api/test_service_layer.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-import stripe
 from sqlalchemy import bindparam, select
 
 from db.engine import read
@@ -66,6 +66,8 @@ async def _reference(settings: Settings, order_number: str) -> str | None:
 
 
 async def _ask_stripe(settings: Settings, intent_id: str) -> Card | None:
+    import stripe  # here, not at the top: see the module's docstring
+
     base = settings.stripe_api_base
     http = stripe.HTTPXClient(timeout=TIMEOUT)
     client = stripe.StripeClient(settings.stripe_api_key.get_secret_value(), max_network_retries=0, http_client=http,
@@ -95,6 +97,8 @@ async def card_of_order(settings: Settings, order_number: str) -> Card | None:
         return _cards[intent_id]
     if time.monotonic() - _failed.get(intent_id, -RETRY_AFTER) < RETRY_AFTER:
         return None
+    import stripe  # here, not at the top: see the module's docstring
+
     try:
         card = await asyncio.wait_for(_ask_stripe(settings, intent_id), TIMEOUT)
     except (stripe.StripeError, TimeoutError, OSError) as e:
