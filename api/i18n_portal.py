@@ -141,4 +141,5 @@ _PT_TIMELINE.extend([
     (re.compile(r"^return requested$"), lambda m: "devolução pedida"),
     (re.compile(r"^finance review$"), lambda m: "revisão do reembolso"),
     (re.compile(r"^inspected by the warehouse$"), lambda m: "inspecionada pelo armazém"),
+    (re.compile(r"^instant exchange not possible$"), lambda m: "troca imediata impossível"),
 ])  # fmt: skip
