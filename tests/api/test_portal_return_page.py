@@ -161,3 +161,16 @@ async def test_the_card_is_left_out_when_the_payment_peer_does_not_answer(client
     payment_card.forget()
     html = await return_page(client, order, ret["id"])  # the peer answers again: the card is named
     assert "back to Visa 4242" in html
+
+
+async def test_an_order_form_error_is_tied_to_its_fields(client, shop):
+    order = await shop.order()
+    await portal_order_page(client, order)
+    form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "5", "l0-reason": "too_small",
+            "l0-resolution": "refund"}  # fmt: skip
+    page = await client.post("/portal/returns", data=form)
+    assert page.status_code == 422
+    assert re.search(r'<p role="alert" class="error line-error" id="l0-error">[^<]*only 1', page.text), page.text
+    for field in ("l0-qty", "l0-reason"):
+        assert re.search(rf'<select id="{field}" name="{field}" aria-describedby="l0-error" aria-invalid="true">',
+                         page.text), field  # fmt: skip
