@@ -292,3 +292,12 @@ def _pt_naming(what: str) -> str:
     if what.startswith("line "):
         return "artigo " + what[5:]
     return _PT_NAMING.get(what, what)
+
+
+# The shopper's timeline keeps the head of a message whose detail is internal (api.portal_return.shopper_timeline).
+_PT_TIMELINE.extend([
+    (re.compile(r"^return requested$"), lambda m: "devolução pedida"),
+    (re.compile(r"^finance review$"), lambda m: "revisão do reembolso"),
+    (re.compile(r"^inspected by the warehouse$"), lambda m: "inspecionada pelo armazém"),
+    (re.compile(r"^instant exchange not possible$"), lambda m: "troca imediata impossível"),
+])  # fmt: skip

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
+from api.formats import page_formats
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, timeline_text, translator
 from api.reason_words import reason_text
 from domain.money import format_amount
@@ -105,6 +106,8 @@ class Pages:
                "words": lambda c, reader="shopper": reason_text(t, c, reader),
                "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
+        if self.area == "portal":  # a shopper's amounts and dates in their language; staff pages keep theirs
+            ctx.update({k: v for k, v in page_formats(lang).items() if k not in context})
         ctx.setdefault("shop", request.app.state.settings.shop_name)
         brand = request.app.state.settings.brand
         ctx.setdefault("brand", brand)

@@ -49,6 +49,7 @@ class ReturnLineView(BaseModel):
     price_difference: int = 0
     exchange_fee: int = 0
     difference_to: str = "refund"
+    exchange_title: str = ""  # the replacement's title, for pages that name it without its SKU
 
 
 class ShipmentView(BaseModel):
@@ -213,7 +214,8 @@ def return_view(
                                     restock=line.restock, note=line.note if staff else "",
                                     exchanged_quantity=line.exchanged_quantity, reasons=why, reason_codes=why_codes,
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
-                                    exchange_fee=d.exchange_fee, difference_to=d.difference_to))  # fmt: skip
+                                    exchange_fee=d.exchange_fee, difference_to=d.difference_to,
+                                    exchange_title=d.exchange_title))  # fmt: skip
     decision_texts, decision_codes = said(st.decision_reasons, st.decision_codes, reader)
     code = st.store_credit_code
     return ReturnView(

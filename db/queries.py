@@ -61,8 +61,15 @@ async def list_returns(
 
 
 async def upsert_inventory(
-    s: AsyncSession, sku: str, title: str, unit_price: int, currency: str, available: int,
-    product: str | None = None, options: dict[str, str] | None = None, image_url: str | None = None,
+    s: AsyncSession,
+    sku: str,
+    title: str,
+    unit_price: int,
+    currency: str,
+    available: int,
+    product: str | None = None,
+    options: dict[str, str] | None = None,
+    image_url: str | None = None,
 ) -> None:
     values = {"title": title, "unit_price": unit_price, "currency": currency, "available": available,
               "product": product, "options": options or {}, "image_url": image_url}  # fmt: skip

@@ -24,9 +24,11 @@ from api import portal_access
 from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products
+from api.formats import date_time
 from api.i18n import choose_lang, translator
 from api.label_files import Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
+from api.portal_return import shopper_page
 from api.reads import principal_of, visible_state
 from api.reason_words import reason_text
 from api.services.cancel import cancel as cancel_return
@@ -261,7 +263,7 @@ async def own_return(request: Request, rid: str) -> tuple[Shopper | None, dict[s
     return who, await visible_state(request.app.state.settings, rid, who)
 
 
-def return_context(state: dict[str, Any]) -> dict[str, Any]:
+async def return_context(request: Request, state: dict[str, Any]) -> dict[str, Any]:
     view = return_view(state)
     labels = [s for s in view.shipments if s.direction == "inbound" and s.status not in ("voided", "missing")]
     inbound = labels[0] if labels else None
@@ -271,7 +273,9 @@ def return_context(state: dict[str, Any]) -> dict[str, Any]:
     )
     return {"r": view, "inbound": inbound, "final": view.status in FINAL_STATUSES,
             "cancellable": view.status in CANCELLABLE, "label_void": label_void,
-            "reissuable": view.status == "awaiting_shipment"}  # fmt: skip
+            "reissuable": view.status == "awaiting_shipment",
+            "page": await shopper_page(request.app.state.settings, view, label_void, bool(labels),
+                                       choose_lang(request))}  # fmt: skip
 
 
 @router.get("/returns/{rid}", response_class=HTMLResponse)
@@ -281,7 +285,7 @@ async def return_page(rid: ReturnId, request: Request) -> Response:
         return to_find()
     if state is None:
         return not_found(request)
-    return render(request, "portal/return.html", return_context(state))
+    return render(request, "portal/return.html", await return_context(request, state))
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
@@ -289,7 +293,7 @@ async def return_status(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if state is None:
         return not_found(request)
-    return render(request, "portal/_status.html", return_context(state))
+    return render(request, "portal/_status.html", await return_context(request, state))
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
@@ -342,8 +346,10 @@ async def new_label(rid: ReturnId, request: Request, db: DbSession, temporal: Te
     if who is None or state is None:
         return not_found(request)
     when = datetime.now(UTC) + timedelta(seconds=int(wait))
-    text = translator(choose_lang(request))("return.label_wait", when=when.strftime("%Y-%m-%d %H:%M UTC"))
-    page = render(request, "portal/return.html", {**return_context(state), "label_wait": text}, status_code=429)
+    lang = choose_lang(request)
+    text = translator(lang)("return.label_wait", when=date_time(when, lang) + " UTC")
+    context = {**await return_context(request, state), "label_wait": text}
+    page = render(request, "portal/return.html", context, status_code=429)
     page.headers["Retry-After"] = wait
     return page
 
