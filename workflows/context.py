@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.text import scrub
-    from workflows.contracts import ORDER_KEY, STATUS_KEY
+    from workflows.contracts import ORDER_KEY, STATUS_KEY, WrongStatus
     from workflows.settlement import PaymentBook
 
 
@@ -123,7 +123,7 @@ class ReturnContext:
         """For update validators: refuse unless the return is in one of `allowed`."""
         if self.current is None or self.current.status not in allowed:
             current = self.current.status if self.current else "not submitted"
-            raise ValueError(f"status: the return is {current}; this needs {' or '.join(allowed)}")
+            raise WrongStatus(f"status: the return is {current}; this needs {' or '.join(allowed)}")
 
     def settled(self) -> list[LineDecision]:
         """What each line pays back after inspection, before any finance review."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.exchanging as exchanging
@@ -22,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import ResolveAction, ResolveRequest
     from domain.money import format_amount
     from workflows.context import ReturnContext
+    from workflows.contracts import AmountTooLarge
     from workflows.publish import project
     from workflows.shipping import void_labels
 
@@ -50,8 +50,7 @@ async def _decide(ctx: ReturnContext, req: ResolveRequest) -> None:
     """refund_without_receipt and close: recorded now, carried out by the stage waiting for the parcel."""
     state = ctx.state
     if req.action == "refund_without_receipt" and req.amount is not None and req.amount > filed(ctx):
-        raise ApplicationError(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed",
-                               non_retryable=True)  # fmt: skip
+        raise AmountTooLarge(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed")
     by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
     if req.action == "close":
         message = "closed by the shop with nothing more paid"

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.text import scrub
     from workflows import exchanging
     from workflows.context import ReturnContext
+    from workflows.contracts import AmountTooLarge, InvalidField, WrongStatus
     from workflows.publish import project
 
 
@@ -37,10 +38,10 @@ async def record(ctx: ReturnContext, inspection: Inspection) -> ReturnState:
 def validate_record(ctx: ReturnContext, inspection: Inspection) -> None:
     ctx.require("received")
     if ctx.inspected:
-        raise ValueError("status: this return was already inspected")
+        raise WrongStatus("status: this return was already inspected")
     errors = rules.validate_inspection(ctx.state.lines, inspection)
     if errors:
-        raise ValueError("; ".join(errors))
+        raise InvalidField("; ".join(errors))
 
 
 def take_review(ctx: ReturnContext, review: RefundReview) -> ReturnState:
@@ -53,10 +54,10 @@ def take_review(ctx: ReturnContext, review: RefundReview) -> ReturnState:
 def validate_review(ctx: ReturnContext, review: RefundReview) -> None:
     ctx.require("pending_refund_review")
     if ctx.review is not None:
-        raise ValueError("status: this refund was already reviewed")
+        raise WrongStatus("status: this refund was already reviewed")
     computed = sum(x.refund for x in ctx.payments.settled or ctx.settled())
     if review.approve and review.amount is not None and review.amount > computed:
-        raise ValueError(f"amount: {review.amount} is more than the {computed} this return can refund")
+        raise AmountTooLarge(f"amount: {review.amount} is more than the {computed} this return can refund")
 
 
 async def await_inspection(ctx: ReturnContext) -> None:

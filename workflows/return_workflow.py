@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
     from domain.models import CarrierEvent, Inspection, RefundReview, ResolveRequest, ReturnState
     from workflows.context import ReturnContext
-    from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY
+    from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, AmountTooLarge, WrongStatus
     from workflows.publish import mail, project
     from workflows.settlement import PAYMENT_ACTIONS, owed
 
@@ -164,11 +164,11 @@ class ReturnWorkflow:
         ctx = self.ctx
         if ctx.current is None or req.action not in ctx.current.resolutions or req.action not in RESOLVERS:
             current = ctx.current.status if ctx.current else "not submitted"
-            raise ValueError(f"status: {req.action} does not fit this return now (it is {current})")
+            raise WrongStatus(f"status: {req.action} does not fit this return now (it is {current})")
         if ctx.payments.resolving:
-            raise ValueError("status: another action on this return is being carried out")
+            raise WrongStatus("status: another action on this return is being carried out")
         if req.action in PAYMENT_ACTIONS and req.amount is not None and req.amount > owed(ctx):
-            raise ValueError(f"amount: {req.amount} is more than the {owed(ctx)} still owed")
+            raise AmountTooLarge(f"amount: {req.amount} is more than the {owed(ctx)} still owed")
 
     # --- the lifecycle --------------------------------------------------------------------------
 

@@ -27,13 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import LabelRequest
     from domain.models import FINAL_STATUSES, MAX_PARCELS, Address, ReturnState, Shipment
     from workflows.context import ReturnContext
-    from workflows.contracts import RATE_LIMITED
+    from workflows.contracts import LabelUnavailable, RateLimited
     from workflows.options import RETRY, TIMEOUT, gave_up, persist
     from workflows.publish import mail, project
 
 # ApplicationError type: no label could be made for the return (the carrier refused the address, a carrier API
 # needs what the order lacks). Its message is the carrier's reason; the API answers 422 with it.
-LABEL_UNAVAILABLE = "LabelUnavailable"
+LABEL_UNAVAILABLE = LabelUnavailable.__name__
 
 # Never less than this between two timer checks, so a deadline that is due now cannot spin.
 TICK = timedelta(seconds=1)
@@ -85,8 +85,8 @@ async def _create_labels(ctx: ReturnContext) -> list[Shipment]:
             await void_labels(made)
             cause = e.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause or e)
-            raise ApplicationError(f"label: no return label could be made: {reason}", type=LABEL_UNAVAILABLE,
-                                   non_retryable=True) from e  # fmt: skip
+            why = f"no return label could be made: {reason}"
+            raise LabelUnavailable(f"label: {why}", why) from e
         shipment.parcel, shipment.parcels = n, count
         state.warehouse_id = state.warehouse_id or shipment.warehouse_id
         state.shipments.append(shipment)
@@ -161,7 +161,7 @@ async def reissue(ctx: ReturnContext, by: str) -> ReturnState:
         return state
 
 
-def reissue_refusal(ctx: ReturnContext) -> ApplicationError | None:
+def reissue_refusal(ctx: ReturnContext) -> RateLimited | None:
     """Why a new label cannot be had now (label_reissues_per_day reached), or None."""
     limit, now = ctx.policy.label_reissues_per_day, workflow.now()
     recent = sorted(t for t in ctx.parcels.reissued if t > now - REISSUE_WINDOW)
@@ -169,10 +169,10 @@ def reissue_refusal(ctx: ReturnContext) -> ApplicationError | None:
         return None
     again = recent[-limit] + REISSUE_WINDOW  # when the oldest reissue that counts is 24 hours old
     wait = max(1, math.ceil((again - now).total_seconds()))
-    return ApplicationError(
+    return RateLimited(
         f"label: new labels were issued {len(recent)} times in the last 24 hours, the most allowed; "
         f"ask again after {again.isoformat(timespec='seconds')}",
-        wait, again.isoformat(), type=RATE_LIMITED, non_retryable=True,
+        wait, again.isoformat(),
     )  # fmt: skip
 
 

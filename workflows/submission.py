@@ -16,7 +16,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.text import scrub
     from workflows import exchanging, shipping
     from workflows.context import ReturnContext
-    from workflows.contracts import ALREADY_SUBMITTED, INELIGIBLE_LINES, ORDER_KEY, STATUS_KEY
+    from workflows.contracts import (
+        ALREADY_SUBMITTED,
+        ORDER_KEY,
+        STATUS_KEY,
+        AlreadySubmitted,
+        IneligibleLines,
+        WrongStatus,
+    )
     from workflows.options import call
     from workflows.publish import mail, project
 
@@ -29,7 +36,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
     # Two submits delivered in one workflow task both pass the validator before either handler runs: the second
     # to start is refused here, before it claims anything.
     if ctx.submit_started:
-        raise ApplicationError(ALREADY_SUBMITTED, type="AlreadySubmitted", non_retryable=True)
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
     ctx.submit_started = True
     info = workflow.info()
     req, bad = scrub(req, "submit")  # an exchange SKU is looked up in the database as it came
@@ -39,8 +46,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
     decision = ctx.claim.decision
     if decision.ineligible:
         ctx.invalid = True
-        raise ApplicationError("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible],
-                               type=INELIGIBLE_LINES, non_retryable=True)  # fmt: skip
+        raise IneligibleLines("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible])
     await exchanging.price_at_submit(ctx, decision, req.lines)
     order = ctx.claim.order
     now = workflow.now()
@@ -72,7 +78,7 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
     except ApplicationError as e:
         if e.type != shipping.LABEL_UNAVAILABLE:
             raise
-        reason = e.message.removeprefix("label: ")
+        reason = str(e.details[0])  # the carrier's reason, without the message's "label: "
         ctx.reject_reason = reason
         ctx.transition("rejected", f"rejected: {reason}")
         ctx.need_person("label_unavailable", reason)
@@ -83,7 +89,7 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
 
 def validate_submit(ctx: ReturnContext) -> None:
     if ctx.submit_started or ctx.claim is not None or ctx.invalid:
-        raise ValueError(ALREADY_SUBMITTED)
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
 
 
 def _keep_it(ctx: ReturnContext, decision: Decision) -> bool:
@@ -110,7 +116,7 @@ async def approve(ctx: ReturnContext, by: str) -> ReturnState:
 def validate_approve(ctx: ReturnContext) -> None:
     ctx.require("pending_approval")
     if ctx.approving:
-        raise ValueError("status: this return is already being approved")
+        raise WrongStatus("status: this return is already being approved")
 
 
 async def submit_arrives(ctx: ReturnContext) -> bool:

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.exceptions as exceptions
     from domain.models import CarrierEvent, ReturnState, Shipment
     from workflows.context import ReturnContext
+    from workflows.contracts import WrongStatus
     from workflows.publish import mail, project
     from workflows.shipping import TICK, void_labels
 
@@ -306,4 +307,4 @@ async def close_receiving(ctx: ReturnContext, by: str) -> ReturnState:
 def validate_close_receiving(ctx: ReturnContext) -> None:
     ctx.require("in_transit")
     if not any(s.status == "delivered" for s in ctx.inbound()):
-        raise ValueError("status: no parcel of this return has been delivered yet")
+        raise WrongStatus("status: no parcel of this return has been delivered yet")

@@ -25,7 +25,7 @@ from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products
 from api.i18n import choose_lang, policy_text, translator
-from api.label_files import Format, Size, label_response, label_row
+from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.reads import principal_of, visible_state
 from api.services.cancel import cancel as cancel_return
@@ -303,7 +303,7 @@ async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, pa
     try:
         return await label_response(await label_row(db, rid, "inbound", parcel), fmt, "attachment")
     except ServiceError as e:
-        unavailable = e.text.startswith("format:")  # the label exists, only not in this format
+        unavailable = e.code == UNAVAILABLE  # the label exists, only not in this format
         return render(request, "portal/not_found.html", {"label_unavailable": unavailable}, status_code=404)
 
 

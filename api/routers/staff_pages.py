@@ -58,6 +58,7 @@ from db.queues import queue, year_of_returns
 from domain.models import FINAL_STATUSES, MAX_QUANTITY, Condition, InspectionLine, ReturnState
 from domain.money import format_amount
 from domain.text import Note, RequiredNote, ReturnId, Search, shown
+from workflows.contracts import AmountTooLarge
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -351,12 +352,11 @@ async def review(
         except ServiceError as e:
             if e.status not in (409, 422):
                 raise
-            detail_text = e.text
-            if detail_text.startswith("amount:"):
+            if e.code == AmountTooLarge.code:
                 refundable = (await review_facts(db, row, request.app.state.settings.policy))["refundable"]
                 errors["amount"] = t("staff.amount_too_high", max=format_amount(refundable, row.currency))
             else:
-                errors["action"] = detail_text
+                errors["action"] = e.text
     return await detail(rid, request, db, who, errors, 422, sent)
 
 
