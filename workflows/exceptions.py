@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     import workflows.resolution as resolution
     from domain import policy as rules
     from domain.models import ResolveAction, ResolveRequest
-    from domain.money import format_amount
     from workflows.context import ReturnContext
     from workflows.contracts import AmountTooLarge
     from workflows.publish import project
@@ -53,11 +52,10 @@ async def _decide(ctx: ReturnContext, req: ResolveRequest) -> None:
         raise AmountTooLarge(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed")
     by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
     if req.action == "close":
-        message = "closed by the shop with nothing more paid"
+        ctx.log(state.status, "closed_unpaid", by=by, note=note)
     else:
-        pays = format_amount(filed(ctx) if req.amount is None else req.amount, state.currency)
-        message = f"refund without receipt approved by the shop: {pays} paid as filed, without inspection"
-    ctx.log(state.status, message, by=by, note=note)
+        pays = filed(ctx) if req.amount is None else req.amount
+        ctx.log(state.status, "refund_without_receipt", by=by, note=note, amount=pays)
     ctx.decided = (req.action, req.amount)
     ctx.calm()
     await project(ctx)
@@ -74,7 +72,7 @@ async def carry_out(ctx: ReturnContext) -> None:
     await void_labels([s for s in ctx.valid_labels() if s.status == "label_created"])
     if action == "close":
         state.refund_total = state.store_credit_total = 0  # what it paid: the amounts filed were never paid
-        ctx.transition("completed", "completed: closed by the shop, nothing more paid")
+        ctx.transition("completed", "completed_closed")
         await project(ctx)
         return
     for line in state.lines:
@@ -92,7 +90,7 @@ async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:
     by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
     ctx.parcels.late = False
     ctx.calm()
-    ctx.transition("received", "reopened by the warehouse: the parcel arrived after the return expired", by=by)
+    ctx.transition("received", "reopened", by=by)
     ctx.state.timeline[-1].note = note
     await project(ctx)
 
@@ -100,7 +98,7 @@ async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:
 async def _close_expired(ctx: ReturnContext, req: ResolveRequest) -> None:
     if ctx.state.status == "expired":  # a late scan nobody takes in: it ends as it would have, unpaid
         by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
-        ctx.log("expired", "closed by the shop with nothing more paid", by=by, note=note)
+        ctx.log("expired", "closed_unpaid", by=by, note=note)
         ctx.parcels.late = False
         ctx.calm()
         await project(ctx)

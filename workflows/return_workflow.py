@@ -85,7 +85,7 @@ class ReturnWorkflow:
     async def reject(self, reason: str) -> ReturnState:
         ctx = self.ctx
         ctx.reject_reason = ctx.storable(reason, "reject.reason")  # the shopper reads it, in the e-mail too
-        ctx.transition("rejected", f"rejected: {ctx.reject_reason}")
+        ctx.transition("rejected", "rejected", reason=ctx.reject_reason)
         await project(ctx)
         return ctx.state
 
@@ -98,9 +98,9 @@ class ReturnWorkflow:
         ctx = self.ctx
         by = ctx.storable(by, "cancel.by")
         if by in ("", SHOPPER):
-            ctx.transition("cancelled", "cancelled by shopper")
+            ctx.transition("cancelled", "cancelled_by_shopper")
         else:
-            ctx.transition("cancelled", "cancelled by the shop", by=by)
+            ctx.transition("cancelled", "cancelled_by_shop", by=by)
         await project(ctx)
         return ctx.state
 

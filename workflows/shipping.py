@@ -59,11 +59,8 @@ async def issue_labels(ctx: ReturnContext) -> None:
         return
     ctx.parcels.labels_from = workflow.now()
     made = await _create_labels(ctx)
-    numbers = ", ".join(s.tracking_number for s in made)
-    if len(made) == 1:
-        ctx.log(state.status, f"return label issued, tracking number {numbers}")
-    else:
-        ctx.log(state.status, f"{len(made)} return labels issued, tracking numbers {numbers}")
+    ctx.log(state.status, "label_issued" if len(made) == 1 else "labels_issued",
+            tracking_numbers=[s.tracking_number for s in made])  # fmt: skip
 
 
 async def _create_labels(ctx: ReturnContext) -> list[Shipment]:
@@ -150,10 +147,9 @@ async def reissue(ctx: ReturnContext, by: str) -> ReturnState:
         book.generation += 1
         book.labels_from = workflow.now()
         new = await _create_labels(ctx)
-        numbers = ", ".join(s.tracking_number for s in new)
         shopper = by in ("", "shopper")
-        ctx.log(state.status, f"new return label issued at the request of {'shopper' if shopper else 'the shop'}, "
-                              f"tracking number {numbers}", by="" if shopper else by)  # fmt: skip
+        ctx.log(state.status, "label_reissued_for_shopper" if shopper else "label_reissued_for_shop",
+                by="" if shopper else by, tracking_numbers=[s.tracking_number for s in new])  # fmt: skip
         await project(ctx)
         await mail(ctx, "label_reissued", {"tracking_numbers": [s.tracking_number for s in new],
                                            "expires_on": _expires_on(ctx)},
@@ -210,7 +206,7 @@ async def await_shipment(ctx: ReturnContext) -> None:
             reminded = True
             await mail(ctx, "shipment_reminder", {"expires_on": expiry_at.date().isoformat()})
         elif now >= expiry_at:
-            ctx.transition("expired", f"no carrier scan within {policy.shipment_expiry_days} days")
+            ctx.transition("expired", "expired", days=policy.shipment_expiry_days)
             await _late_scans(ctx)
             return
 
@@ -250,9 +246,7 @@ async def _expire_labels(ctx: ReturnContext) -> None:
         await void_labels(unused)
         book.generation += 1
         days = ctx.policy.label_validity_days
-        numbers = ", ".join(s.tracking_number for s in unused)
-        ctx.log(state.status, f"return label {numbers} was not used within {days} days and is void; "
-                              "a new one can be requested from the portal")  # fmt: skip
+        ctx.log(state.status, "labels_voided", days=days, tracking_numbers=[s.tracking_number for s in unused])
         await project(ctx)
         await mail(ctx, "label_expired", {"validity_days": days, "expires_on": _expires_on(ctx)},
                    dedupe=f"g{book.generation}")  # fmt: skip

@@ -58,7 +58,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
         store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
         policy_version=ctx.claim.policy_version, created_at=now, updated_at=now,
     )  # fmt: skip
-    ctx.log(decision.status, "return requested: " + "; ".join(decision.reasons))
+    ctx.log(decision.status, "return_requested")  # its reasons are the state's decision_reasons
     if ctx.bad_data:  # what the request held is flagged now that there is a return to flag
         ctx.calm()
     ctx.publish_status()
@@ -80,7 +80,7 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
             raise
         reason = str(e.details[0])  # the carrier's reason, without the message's "label: "
         ctx.reject_reason = reason
-        ctx.transition("rejected", f"rejected: {reason}")
+        ctx.transition("rejected", "rejected", reason=reason)
         ctx.need_person("label_unavailable", reason)
         await project(ctx)
         ctx.submitted = True  # the run loop closes it: the labels made are void, the shopper is told
@@ -97,7 +97,7 @@ def _keep_it(ctx: ReturnContext, decision: Decision) -> bool:
     if not decision.keep_it:
         return False
     ctx.kept = True
-    ctx.transition("received", "keep it: no need to send the items back; the refund follows at once")
+    ctx.transition("received", "kept")
     return True
 
 
@@ -108,7 +108,7 @@ async def approve(ctx: ReturnContext, by: str) -> ReturnState:
     await _labels_or_refusal(ctx)  # before the status changes, so the run loop finds the labels
     if ctx.status() != "pending_approval":  # rejected or cancelled while the label was made
         return ctx.state
-    ctx.transition("awaiting_shipment", "approved by the shop", by=ctx.approved_by)
+    ctx.transition("awaiting_shipment", "approved", by=ctx.approved_by)
     await project(ctx)
     return ctx.state
 
@@ -140,5 +140,5 @@ async def await_approval(ctx: ReturnContext) -> None:
             await workflow.wait_condition(lambda: ctx.status() != "pending_approval", timeout=days)
             return
         except TimeoutError:
-            ctx.log("pending_approval", "still pending approval after a reminder period")
+            ctx.log("pending_approval", "approval_reminder")
             await project(ctx)
