@@ -439,87 +439,6 @@ PT.update({
 })  # fmt: skip
 
 
-# Timeline messages the workflow writes in English, and their Portuguese form. `{}` parts are
-# translated again by policy_text (reasons) or by the small tables below.
-_PT_CONDITIONS = {"new": "novo", "opened": "aberto", "damaged": "danificado"}
-_PT_EVENTS = {"in transit": "em trânsito", "delivered": "entregue", "exception": "problema",
-              "pre transit": "etiqueta registada, ainda por enviar", "out for delivery": "em distribuição"}  # fmt: skip
-_PT_REVIEW = {"refund is above the review threshold": "o reembolso está acima do limite de revisão",
-              "refund with the order's other returns is above the review threshold":
-                  "o reembolso, com as outras devoluções da encomenda, está acima do limite de revisão"}  # fmt: skip
-# Who did it, as the workflow names roles for shoppers; older entries name the staff member instead ("por ana").
-_PT_BY = {"the shop": "pela loja", "the warehouse": "pelo armazém", "shopper": "pelo cliente"}
-_PT_AT_REQUEST_OF = {"shopper": "do cliente", "the shop": "da loja"}
-
-_PT_DONE = {"exchange shipped": "troca enviada", "nothing to pay back": "nada a devolver"}
-
-
-def _pt_by(who: str) -> str:
-    return _PT_BY.get(who, f"por {who}")
-
-
-def _pt_part(part: str) -> str:
-    if m := re.match(r"^line (.+) was refused at inspection$", part):
-        return f"o artigo {m.group(1)} foi recusado na inspeção"
-    if m := re.match(r"^(\S+): (\d+) accepted \((\w+)\)$", part):
-        return f"{m.group(1)}: {m.group(2)} aceite(s) ({_PT_CONDITIONS.get(m.group(3), m.group(3))})"
-    if m := re.match(r"^refunded (.+)$", part):
-        return f"reembolsado {m.group(1)}"
-    if m := re.match(r"^store credit (.+)$", part):
-        return f"crédito em loja {m.group(1)}"
-    return _PT_REVIEW.get(part) or _PT_DONE.get(part) or policy_text(part, "pt")
-
-
-def _with_note(text: str, note: str | None) -> str:
-    return f"{text}: {note}" if note else text
-
-
-_PT_TIMELINE: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^return requested: (.*)$"),
-     lambda m: "devolução pedida: " + "; ".join(policy_text(x, "pt") for x in m.group(1).split("; "))),
-    (re.compile(r"^return label issued, tracking number (\S+)$"),
-     lambda m: f"etiqueta de devolução emitida, número de seguimento {m.group(1)}"),
-    (re.compile(r"^approved by (.+)$"), lambda m: f"aprovada {_pt_by(m.group(1))}"),
-    (re.compile(r"^rejected: (.*)$"), lambda m: f"recusada: {m.group(1)}"),
-    (re.compile(r"^cancelled by (.+)$"), lambda m: f"cancelada {_pt_by(m.group(1))}"),
-    (re.compile(r"^parcel scanned by the carrier$"), lambda m: "encomenda registada pela transportadora"),
-    (re.compile(r"^parcel delivered to the warehouse$"), lambda m: "encomenda entregue no armazém"),
-    (re.compile(r"^carrier reported a problem with parcel (\S+)$"),
-     lambda m: f"a transportadora comunicou um problema com a encomenda {m.group(1)}"),
-    (re.compile(r"^exchange parcel (\S+): (.+)$"),
-     lambda m: f"encomenda de troca {m.group(1)}: {_PT_EVENTS.get(m.group(2), m.group(2))}"),
-    (re.compile(r"^parcel (\S+): (pre transit|out for delivery)$"),
-     lambda m: f"encomenda {m.group(1)}: {_PT_EVENTS[m.group(2)]}"),
-    (re.compile(r"^parcel (\S+) was returned to the (shopper|warehouse) by the carrier: contact the shopper$"),
-     lambda m: f"a transportadora devolveu a encomenda {m.group(1)} "
-               f"{'ao cliente' if m.group(2) == 'shopper' else 'ao armazém'}: contacte o cliente"),
-    (re.compile(r"^no carrier scan within (\d+) days$"), lambda m: f"sem registo da transportadora em {m.group(1)} dias"),
-    (re.compile(r"^inspected by (.+?): (.*)$"),
-     lambda m: f"inspecionada {_pt_by(m.group(1))}: " + ", ".join(_pt_part(x) for x in m.group(2).split(", "))),
-    (re.compile(r"^finance review: (.*)$"),
-     lambda m: "revisão financeira: " + "; ".join(_pt_part(x) for x in m.group(1).split("; "))),
-    (re.compile(r"^refund of (.+?) approved by ([^:]+)(?:: (.*))?$"),
-     lambda m: _with_note(f"reembolso de {m.group(1)} aprovado {_pt_by(m.group(2))}", m.group(3))),
-    (re.compile(r"^refund denied by ([^:]+)(?:: (.*))?$"),
-     lambda m: _with_note(f"reembolso recusado {_pt_by(m.group(1))}", m.group(2))),
-    (re.compile(r"^replacement out of stock for (.+): refunded$"),
-     lambda m: f"artigo de troca esgotado ({m.group(1)}): reembolsado"),
-    (re.compile(r"^completed: (.*)$"), lambda m: "concluída: " + ", ".join(_pt_part(x) for x in m.group(1).split(", "))),
-    (re.compile(r"^still .+ after a reminder period$"), lambda m: "ainda à espera, após um lembrete"),
-    (re.compile(r"^reminder: still waiting for inspection$"), lambda m: "lembrete: ainda à espera de inspeção"),
-]  # fmt: skip
-
-
-def timeline_text(text: str | None, lang: str) -> str:
-    """A timeline message in the page's language; an unknown one stays as the workflow wrote it."""
-    if not text or lang != "pt":
-        return text or ""
-    for pattern, translate in _PT_TIMELINE:
-        if m := pattern.match(text):
-            return translate(m)
-    return text
-
-
 # --- parcels: label validity and reissue, stuck parcels, split returns (workflows/shipping.py, workflows/tracking.py) ----------
 
 EN.update({
@@ -560,28 +479,6 @@ PT.update({
     "staff.parcel": "volume {n}/{of}",
 })  # fmt: skip
 
-_PT_TIMELINE.extend([
-    (re.compile(r"^new return label issued at the request of (.+), tracking number (.+)$"),
-     lambda m: f"nova etiqueta de devolução emitida a pedido {_PT_AT_REQUEST_OF.get(m.group(1), 'de ' + m.group(1))}, "
-               f"número de seguimento {m.group(2)}"),
-    (re.compile(r"^(\d+) return labels issued, tracking numbers (.+)$"),
-     lambda m: f"{m.group(1)} etiquetas de devolução emitidas, números de seguimento {m.group(2)}"),
-    (re.compile(r"^return label (.+) was not used within (\d+) days and is void; a new one can be requested from the portal$"),
-     lambda m: f"a etiqueta de devolução {m.group(1)} não foi usada em {m.group(2)} dias e foi anulada; "
-               "pode pedir uma nova no portal"),
-    (re.compile(r"^parcel (\S+) has had no carrier scan for (\d+) days: marked as an exception$"),
-     lambda m: f"a encomenda {m.group(1)} está há {m.group(2)} dias sem registo da transportadora: marcada como exceção"),
-    (re.compile(r"^parcel (\S+) scanned again \((.+)\): exception cleared$"),
-     lambda m: f"a encomenda {m.group(1)} voltou a ser registada ({_PT_EVENTS.get(m.group(2), m.group(2))}): "
-               "exceção resolvida"),
-    (re.compile(r"^parcel (\d+)/(\d+) delivered to the warehouse; waiting for (\d+) more$"),
-     lambda m: f"volume {m.group(1)}/{m.group(2)} entregue no armazém; faltam {m.group(3)}"),
-    (re.compile(r"^receiving closed by (.+?); parcels that never arrived: (.+)$"),
-     lambda m: f"receção fechada {_pt_by(m.group(1))}; volumes que não chegaram: "
-               + ("nenhum" if m.group(2) == "none" else m.group(2))),
-])  # fmt: skip
-
-
 # --- policy as data: rules by tag and category, fees by reason, keep it, manual review (domain/policy.py) -----
 
 _PT_PATTERNS.extend([
@@ -618,12 +515,6 @@ _PT_PATTERNS.extend([
     (re.compile(r"^(\d+) of (\d+) accepted at inspection$"), r"\1 de \2 aceite(s) na inspeção"),
 ])  # fmt: skip
 
-_PT_TIMELINE.extend([
-    (re.compile(r"^keep it: no need to send the items back; the refund follows at once$"),
-     lambda m: "fique com os artigos: não precisa de os devolver; o reembolso segue de imediato"),
-])  # fmt: skip
-
-
 # --- exchanges: other products, price differences, fallbacks, instant exchange (domain/exchanges.py) -----
 
 EN.update({
@@ -652,9 +543,6 @@ PT.update({
     "staff.exchange_money": "Troca: {charged} cobrados, {hold} cativos",
 })  # fmt: skip
 
-_PT_FALLBACK = {"refund": "reembolso", "store credit": "crédito na loja", "a refund": "reembolso",
-                "store_credit": "crédito na loja"}  # fmt: skip
-
 _PT_PATTERNS.extend([
     (re.compile(r"^exchange: you pay the difference of (.+) before it ships$"),
      r"troca: paga a diferença de \1 antes do envio"),
@@ -670,29 +558,7 @@ _PT_PATTERNS.extend([
      r"\1 está esgotado: se continuar quando a sua encomenda chegar, recebe crédito na loja"),
 ])  # fmt: skip
 
-_PT_TIMELINE.extend([
-    (re.compile(r"^line (\S+): price difference of (.+) paid$"), lambda m: f"artigo {m.group(1)}: diferença de {m.group(2)} paga"),
-    (re.compile(r"^line (\S+): the price difference could not be charged \((.*)\)$"),
-     lambda m: f"artigo {m.group(1)}: não foi possível cobrar a diferença ({m.group(2)})"),
-    (re.compile(r"^replacement not available for (.+): (a refund|store credit)$"),
-     lambda m: f"artigo de troca indisponível ({m.group(1)}): {_PT_FALLBACK[m.group(2)]}"),
-    (re.compile(r"^instant exchange not possible: (\S+) is out of stock$"),
-     lambda m: f"troca imediata impossível: {m.group(1)} esgotado"),
-    (re.compile(r"^instant exchange not possible: the card hold was declined$"),
-     lambda m: "troca imediata impossível: a cativação no cartão foi recusada"),
-    (re.compile(r"^instant exchange shipped; (.+) held on the card until the return is inspected$"),
-     lambda m: f"troca imediata enviada; {m.group(1)} cativos no cartão até à inspeção da devolução"),
-    (re.compile(r"^(.+) of the card hold captured after (.+)$"),
-     lambda m: f"{m.group(1)} da cativação cobrados após {_pt_after(m.group(2))}"),
-    (re.compile(r"^card hold released after (.+)$"), lambda m: f"cativação no cartão libertada após {_pt_after(m.group(1))}"),
-])  # fmt: skip
-
-
-def _pt_after(why: str) -> str:
-    return {"the inspection": "a inspeção", "the return expired": "a devolução expirar",
-            "the return cancelled": "o cancelamento", "the return rejected": "a recusa"}.get(why, why)  # fmt: skip
-
-
 # The Exceptions queue's and the staff accounts' strings live in modules of their own that add to these tables;
-# loaded with this one, so no reader of a page or a timeline depends on which router was imported first.
-from api import i18n_accounts, i18n_exceptions  # noqa: E402, F401
+# loaded with this one, so no reader of a page or a timeline depends on which router was imported first. The
+# timeline's words (api.i18n_timeline) likewise.
+from api import i18n_accounts, i18n_exceptions, i18n_timeline  # noqa: E402, F401

@@ -4,9 +4,7 @@ Imported by api.routers.staff_exceptions; kept apart because api.i18n is already
 
 from __future__ import annotations
 
-import re
-
-from api.i18n import _PT_EVENTS, _PT_TIMELINE, EN, PT
+from api.i18n import EN, PT
 
 EN.update({
     "staff.exceptions.intro": "Returns that cannot go on by themselves: each says why and offers what you may do now. "
@@ -83,45 +81,3 @@ PT.update({
     "staff.resolve.bad_amount": "amount: escreva um montante simples, como 12,50",
     "staff.resolve.not_yours": "A sua função não pode tomar esta ação.",
 })  # fmt: skip
-
-_PT_TIMELINE.extend([
-    (re.compile(r"^refund without receipt approved by the shop: (.+) paid as filed, without inspection$"),
-     lambda m: f"reembolso sem receção aprovado pela loja: {m.group(1)} pagos como pedido, sem inspeção"),
-    (re.compile(r"^closed by the shop with nothing more paid$"), lambda m: "fechada pela loja sem pagar mais nada"),
-    (re.compile(r"^completed: closed by the shop, nothing more paid$"),
-     lambda m: "concluída: fechada pela loja, sem pagar mais nada"),
-    (re.compile(r"^reopened by the warehouse: the parcel arrived after the return expired$"),
-     lambda m: "reaberta pelo armazém: a encomenda chegou depois de a devolução expirar"),
-    (re.compile(r"^parcel (\S+) has had no carrier scan for (\d+) days: it is taken as lost$"),
-     lambda m: f"a encomenda {m.group(1)} está há {m.group(2)} dias sem registo da transportadora: dada como perdida"),
-    (re.compile(r"^a carrier scan of parcel (\S+) \((.+)\) from (.+) UTC, before the expiry, arrived late: the return goes on$"),
-     lambda m: f"um registo da transportadora da encomenda {m.group(1)} ({_PT_EVENTS.get(m.group(2), m.group(2))}) "
-               f"de {m.group(3)} UTC, anterior ao fim do prazo, chegou tarde: a devolução continua"),
-    (re.compile(r"^parcel (\S+) scanned \((.+)\) on (\S+), after the return expired$"),
-     lambda m: f"encomenda {m.group(1)} registada ({_PT_EVENTS.get(m.group(2), m.group(2))}) em {m.group(3)}, "
-               "depois de a devolução expirar"),
-])  # fmt: skip
-
-# The payments' messages (workflows.resolution, workflows.exchanging).
-_PT_NAMING = {"original shipping": "portes de envio originais", "card hold captured": "cativação cobrada"}
-_PT_TIMELINE.extend([
-    (re.compile(r"^(.+) paid as store credit instead$"), lambda m: f"{m.group(1)} pagos em crédito na loja"),
-    (re.compile(r"^(.+) refunded outside Reverso \(reference (.*)\)$", re.S),
-     lambda m: f"{m.group(1)} reembolsados fora do Reverso (referência {m.group(2)})"),
-    (re.compile(r"^refund of (.+) \((.+)\) refused by the card's bank or Stripe: the shop will look into it$"),
-     lambda m: f"reembolso de {m.group(1)} ({_pt_naming(m.group(2))}) recusado pelo banco do cartão ou pela Stripe: "
-               "a loja vai analisar"),
-    (re.compile(r"^refund tried again: (.+) refunded$"), lambda m: f"reembolso tentado de novo: {m.group(1)} reembolsados"),
-    (re.compile(r"^the card hold could not be settled after 6 days, before the card's authorization ends$"),
-     lambda m: "não foi possível acertar a cativação no cartão ao fim de 6 dias, antes de a autorização terminar"),
-    (re.compile(r"^the card hold could not be settled after (.+)$"),
-     lambda m: f"não foi possível acertar a cativação no cartão após {m.group(1)}"),
-    (re.compile(r"^what the inspection accepts is refunded from this capture$"),
-     lambda m: "o que a inspeção aceitar é reembolsado a partir desta cobrança"),
-])  # fmt: skip
-
-
-def _pt_naming(what: str) -> str:
-    if what.startswith("line "):
-        return "artigo " + what[5:]
-    return _PT_NAMING.get(what, what)

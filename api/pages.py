@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, timeline_text, translator
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, policy_text, translator
 from domain.money import format_amount
 
 LANG_COOKIE = "lang"
@@ -98,7 +98,7 @@ class Pages:
         csrf = self.csrf_token(request)
         visitor = signed_in(request)
         ctx = {"t": translator(lang), "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
-               "policy_text": lambda s: policy_text(s, lang), "timeline_text": lambda s: timeline_text(s, lang),
+               "policy_text": lambda s: policy_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
         response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
         if self.no_store or visitor:

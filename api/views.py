@@ -9,7 +9,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.auth import Shopper, Staff
-from domain.models import ReturnState
+from api.i18n import policy_text, translator
+from api.timeline_words import entry_text, shopper_params
+from domain.codes import Reader
+from domain.models import ReturnState, TimelineEntry
 
 
 class Amounts(BaseModel):
@@ -60,7 +63,11 @@ class ShipmentView(BaseModel):
 class TimelineView(BaseModel):
     at: datetime
     status: str
-    message: str  # names roles ("approved by the shop"), never a staff member
+    # What happened, for a program: a code and its parameters (amounts in minor units of the return's currency);
+    # a shopper gets only the parameters meant for them (api.timeline_words.SHOPPER_HIDDEN). "" for old entries.
+    code: str = ""
+    params: dict[str, Any] = {}
+    message: str  # in words for the reader: staff's or a shopper's (roles, never a staff member; no limits)
     by: str = ""  # the staff token's name that did it: staff only, "" for shoppers
     note: str = ""  # finance's or the warehouse's note: staff only, "" for shoppers
 
@@ -138,13 +145,23 @@ def shopper_message(message: str) -> str:
     return message
 
 
-def _timeline(entry: Any, staff: bool) -> TimelineView:
-    # `by` and `note` arrive with the workflow that writes them; older entries have neither.
-    by, note = getattr(entry, "by", "") or "", getattr(entry, "note", "") or ""
+def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str) -> TimelineView:
+    by, note = entry.by, entry.note
+    if entry.code:
+        reader: Reader = "staff" if staff else "shopper"
+
+        def reasons() -> str:
+            return "; ".join(policy_text(x, lang) for x in st.decision_reasons)
+
+        message = entry_text(translator(lang), entry.code, entry.params, st.currency, reader, reasons)
+        params = dict(entry.params) if staff else shopper_params(entry.code, entry.params)
+    else:  # written before codes: its sentence, a shopper's without the staff member's name
+        message = entry.message if staff or by else shopper_message(entry.message)
+        params = {}
     if staff:
-        return TimelineView(at=entry.at, status=entry.status, message=entry.message, by=by, note=note)
-    message = entry.message if by else shopper_message(entry.message)
-    return TimelineView(at=entry.at, status=entry.status, message=message)
+        return TimelineView(at=entry.at, status=entry.status, code=entry.code, params=params, message=message,
+                            by=by, note=note)  # fmt: skip
+    return TimelineView(at=entry.at, status=entry.status, code=entry.code, params=params, message=message)
 
 
 def return_view(
@@ -152,10 +169,12 @@ def return_view(
     workflow_url: str | None = None,
     staff: bool = False,
     who: Staff | Shopper | None = None,
+    lang: str = "en",
 ) -> ReturnView:
     """The API's view of a return for its reader: a staff `who` (or `staff`) reads what only staff may (review
     notes, line notes, who did what); anything else gets the shopper's view. The store-credit code in full goes to
-    the shopper and to CODE_ROLES only, so callers who know the reader pass `who`."""
+    the shopper and to CODE_ROLES only, so callers who know the reader pass `who`. `lang`: the timeline's language
+    (the JSON API's is English; pages pass theirs)."""
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
     staff = staff or isinstance(who, Staff)
     shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
@@ -179,7 +198,7 @@ def return_view(
         amounts=Amounts(currency=st.currency, refund_total=st.refund_total,
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
-        timeline=[_timeline(t, staff) for t in st.timeline],
+        timeline=[_timeline(t, st, staff, lang) for t in st.timeline],
         decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,

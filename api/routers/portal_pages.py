@@ -251,8 +251,8 @@ async def own_return(request: Request, rid: str) -> tuple[Shopper | None, dict[s
     return who, await visible_state(request.app.state.settings, rid, who)
 
 
-def return_context(state: dict[str, Any]) -> dict[str, Any]:
-    view = return_view(state)
+def return_context(state: dict[str, Any], request: Request) -> dict[str, Any]:
+    view = return_view(state, lang=choose_lang(request))  # its timeline in the page's language
     labels = [s for s in view.shipments if s.direction == "inbound" and s.status not in ("voided", "missing")]
     inbound = labels[0] if labels else None
     # Every label voided (unused past its validity) while the return still waits: the shopper gets a new one.
@@ -271,7 +271,7 @@ async def return_page(rid: ReturnId, request: Request) -> Response:
         return to_find()
     if state is None:
         return not_found(request)
-    return render(request, "portal/return.html", return_context(state))
+    return render(request, "portal/return.html", return_context(state, request))
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
@@ -279,7 +279,7 @@ async def return_status(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if state is None:
         return not_found(request)
-    return render(request, "portal/_status.html", return_context(state))
+    return render(request, "portal/_status.html", return_context(state, request))
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
@@ -333,7 +333,9 @@ async def new_label(rid: ReturnId, request: Request, db: DbSession, temporal: Te
         return not_found(request)
     when = datetime.now(UTC) + timedelta(seconds=int(wait))
     text = translator(choose_lang(request))("return.label_wait", when=when.strftime("%Y-%m-%d %H:%M UTC"))
-    page = render(request, "portal/return.html", {**return_context(state), "label_wait": text}, status_code=429)
+    page = render(
+        request, "portal/return.html", {**return_context(state, request), "label_wait": text}, status_code=429
+    )
     page.headers["Retry-After"] = wait
     return page
 
