@@ -69,7 +69,7 @@ async def file_return(
             SUBMIT, submit, start_workflow_operation=start, id=update_id, result_type=SubmitAnswer), db)  # fmt: skip
     except ServiceError as e:
         if key and e.code == AlreadySubmitted.code:
-            raise ServiceError(422, REUSED) from e
+            raise ServiceError(422, REUSED, code=AlreadySubmitted.code) from e
         raise
     except WorkflowAlreadyStartedError:  # keyed, and the return it filed has finished since: answer as then
         assert update_id is not None
@@ -85,5 +85,5 @@ async def _first_answer(temporal: Client, rid: str, update_id: str) -> SubmitAns
         return await call(handle.result())
     except ServiceError as e:
         if e.status == 404:
-            raise ServiceError(422, REUSED) from e
+            raise ServiceError(422, REUSED, code=AlreadySubmitted.code) from e
         raise
