@@ -51,7 +51,7 @@ async def test_a_parcel_sent_back_to_the_shopper_is_marked_and_never_received(ep
     await ep_returns.wait_status(ret["id"], headers, "in_transit")
     # Back to the shopper, then "delivered" (to the shopper!), which must not count as received at the warehouse.
     await scans(ep_returns, tracking, "returned_to_sender", "delivered", "returned_to_sender")
-    got, state = await settled_state(ts_env, ep_returns, ret, headers, "returned to the shopper")
+    got, state = await settled_state(ts_env, ep_returns, ret, headers, "returned to you by the carrier")
     assert got["status"] == state.status == "in_transit"
     assert got["shipments"][0]["status"] == state.shipments[0].status == "returned_to_sender"
     sent_back = [t for t in state.timeline if t.code == "returned_to_shopper"]
