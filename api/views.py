@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -127,23 +126,6 @@ def shopper_attention(st: Any) -> str:
 # Who reads a store-credit code in full besides its shopper: finance reconciles it, the shop's checkout spends it.
 CODE_ROLES = ("finance", "integration")
 
-# Timeline messages written before the workflow named roles (TimelineEntry.by) carry the staff member's token name
-# and finance's note; a shopper reads them with the role and without the note.
-_LEGACY_FOR_SHOPPERS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^approved by .+$", re.S), "approved by the shop"),
-    (re.compile(r"^cancelled by (?!shopper$).+$", re.S), "cancelled by the shop"),
-    (re.compile(r"^inspected by [^:]+: (.*)$", re.S), r"inspected by the warehouse: \1"),
-    (re.compile(r"^refund of (.+?) approved by .+$", re.S), r"refund of \1 approved by the shop"),
-    (re.compile(r"^refund denied by .+$", re.S), "refund denied by the shop"),
-]
-
-
-def shopper_message(message: str) -> str:
-    for pattern, replacement in _LEGACY_FOR_SHOPPERS:
-        if pattern.match(message):
-            return pattern.sub(replacement, message, count=1)
-    return message
-
 
 def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str) -> TimelineView:
     by, note = entry.by, entry.note
@@ -155,8 +137,8 @@ def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str) -> 
 
         message = entry_text(translator(lang), entry.code, entry.params, st.currency, reader, reasons)
         params = dict(entry.params) if staff else shopper_params(entry.code, entry.params)
-    else:  # written before codes: its sentence, a shopper's without the staff member's name
-        message = entry.message if staff or by else shopper_message(entry.message)
+    else:  # written before codes (no such return outlives 1.0): its sentence, for staff only, since it may name one
+        message = entry.message if staff else ""
         params = {}
     if staff:
         return TimelineView(at=entry.at, status=entry.status, code=entry.code, params=params, message=message,
