@@ -33,7 +33,7 @@ from api.services.errors import ServiceError
 from api.services.file import file_return
 from api.services.preview import preview as decision_preview
 from api.services.reissue_label import reissue_label
-from api.submit_keys import KEY_PATTERN, REUSED
+from api.submit_keys import KEY_PATTERN
 from api.views import return_view
 from db.policy_store import current_policy
 from db.queries import claimed_quantities, get_order
@@ -49,6 +49,7 @@ from domain.models import (
 )
 from domain.policy import line_eligibility
 from domain.text import ReturnId, unstorable
+from workflows.contracts import AlreadySubmitted
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -227,7 +228,7 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             detail: dict[str, Any] = e.detail if isinstance(e.detail, dict) else {"message": e.text, "lines": []}
             errors = {x["line_id"]: x.get("refusal") or "" for x in detail.get("lines", [])}
             message = None if errors else policy_text(str(detail.get("message", "")), lang)
-            if e.detail == REUSED:
+            if e.code == AlreadySubmitted.code:  # the Idempotency-Key was used for another request
                 message = translator(lang)("order.resent")
     ctx = await order_context(db, order, settings)
     return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
