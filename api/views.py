@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from api.auth import Shopper, Staff
 from api.i18n import policy_text, translator
 from api.timeline_words import entry_text, shopper_params
+from api.wording import Translate
 from domain.codes import Reader
 from domain.models import ReturnState, TimelineEntry
 
@@ -127,7 +128,7 @@ def shopper_attention(st: Any) -> str:
 CODE_ROLES = ("finance", "integration")
 
 
-def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str) -> TimelineView:
+def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str, t: Translate) -> TimelineView:
     by, note = entry.by, entry.note
     if entry.code:
         reader: Reader = "staff" if staff else "shopper"
@@ -135,7 +136,7 @@ def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, lang: str) -> 
         def reasons() -> str:
             return "; ".join(policy_text(x, lang) for x in st.decision_reasons)
 
-        message = entry_text(translator(lang), entry.code, entry.params, st.currency, reader, reasons)
+        message = entry_text(t, entry.code, entry.params, st.currency, reader, reasons)
         params = dict(entry.params) if staff else shopper_params(entry.code, entry.params)
     else:  # written before codes (no such return outlives 1.0): its sentence, for staff only, since it may name one
         message = entry.message if staff else ""
@@ -158,6 +159,7 @@ def return_view(
     the shopper and to CODE_ROLES only, so callers who know the reader pass `who`. `lang`: the timeline's language
     (the JSON API's is English; pages pass theirs)."""
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
+    words = translator(lang)
     staff = staff or isinstance(who, Staff)
     shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
     lines = []
@@ -180,7 +182,7 @@ def return_view(
         amounts=Amounts(currency=st.currency, refund_total=st.refund_total,
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
-        timeline=[_timeline(t, st, staff, lang) for t in st.timeline],
+        timeline=[_timeline(x, st, staff, lang, words) for x in st.timeline],
         decision_reasons=st.decision_reasons, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
