@@ -38,10 +38,11 @@ def _upsert_timeline() -> Insert:
     # An entry is rewritten only when it differs: a write made by a workflow task that was then lost to a crash
     # (projections are local activities) can hold an entry the replayed workflow wrote otherwise, under the same seq.
     stmt = insert(TIMELINE)
-    changed = [TIMELINE.c[k] != stmt.excluded[k] for k in ("at", "status", "message")]
+    columns = ("at", "status", "code", "params", "message")
+    changed = [TIMELINE.c[k] != stmt.excluded[k] for k in columns]
     return stmt.on_conflict_do_update(
         index_elements=[TIMELINE.c.return_id, TIMELINE.c.seq],
-        set_={k: stmt.excluded[k] for k in ("at", "status", "message")},
+        set_={k: stmt.excluded[k] for k in columns},
         where=or_(*changed),
     )
 
@@ -124,7 +125,8 @@ class ReadModel(ActivityBase):
                 return  # a late retry of an older state: what it would write is already superseded
             if state.timeline:  # one round trip for the whole timeline: one per entry was most of a write
                 await s.execute(UPSERT_TIMELINE, [dict(return_id=state.id, seq=t.seq, at=t.at, status=t.status,
-                                                       message=t.message) for t in state.timeline])  # fmt: skip
+                                                       code=t.code, params=t.params, message=t.message)
+                                                  for t in state.timeline])  # fmt: skip
             for sh in state.shipments:
                 await s.execute(SET_SHIPMENT_STATUS, dict(tracking=sh.tracking_number, status=sh.status))
             if state.status in RELEASED_STATUSES:

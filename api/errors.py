@@ -1,7 +1,8 @@
 """The error answers each router may give, declared for OpenAPI so clients (and schemathesis) know them.
 
-Every 4xx/5xx body is {"detail": ...}: a sentence naming the field, a list of {field, reason, type}
-(validation, see api/main.py), or for an ineligible return {message, lines}.
+Every 4xx/5xx body is {"detail": ..., "code": ...}: `detail` a sentence naming the field, a list of {field, reason,
+type} (validation, see api/main.py), or for an ineligible return {message, lines}; `code` what a program reads
+(wrong_status, invalid_field, already_submitted, amount_too_large, ineligible_lines, rate_limited, not_found, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class FieldError(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str | list[FieldError] | dict[str, Any]
+    code: str = ""
 
 
 WHY = {

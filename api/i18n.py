@@ -3,8 +3,8 @@
 A catalog's msgids are stable keys ("portal.title"); the English catalog holds the English texts. `translator(lang)`
 gives `t(key, **values)`: the key's text in that language, else in English, else the key itself; `{name}` fields are
 filled after translation (str.format). The languages are the compiled catalogs found in api/locale, English first:
-adding a language is adding a catalog (README, "Languages"). Texts the policy and the workflows write in English are
-translated by pattern in api.i18n_patterns (re-exported here).
+adding a language is adding a catalog (README, "Languages"). Reasons and timeline entries are codes whose words are the
+catalogs' `say.*` entries (api/reason_words.py, api/timeline_words.py).
 """
 
 from __future__ import annotations
@@ -17,11 +17,7 @@ from babel import Locale
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
-# policy_text and timeline_text are re-exported; the _PT_ tables too, for modules written before the patterns moved out
-# that still extend them through this module.
-from api.i18n_patterns import _PT_EVENTS, _PT_PATTERNS, _PT_TIMELINE, policy_text, timeline_text  # noqa: F401
-
-__all__ = ["LANGS", "LANG_NAMES", "LANG_TAGS", "choose_lang", "policy_text", "timeline_text", "translator"]
+__all__ = ["LANGS", "LANG_NAMES", "LANG_TAGS", "choose_lang", "translator"]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"

@@ -40,6 +40,10 @@ async def label_row(db: AsyncSession, rid: str, direction: Direction, parcel: in
     return row
 
 
+# The label exists, only not in the format asked for.
+UNAVAILABLE = "format_unavailable"
+
+
 def label_bytes(row: ShipmentRow, fmt: Format) -> bytes:
     """The 4x6 PDF as stored when the label was made; other formats drawn again from the same data."""
     if fmt == "pdf" and row.label_pdf is not None:
@@ -51,11 +55,13 @@ def label_bytes(row: ShipmentRow, fmt: Format) -> bytes:
             why = f"the carrier {row.carrier} supplied this label as a file of its own"
         else:
             why = "this label was made before other formats existed"
-        raise ServiceError(404, f"format: a {NAMES[fmt]} cannot be made: {why}; use the 4x6 PDF")
+        raise ServiceError(404, f"format: a {NAMES[fmt]} cannot be made: {why}; use the 4x6 PDF", code=UNAVAILABLE)
     try:
         data = LabelData.model_validate(row.label_data)
     except ValidationError as e:  # a row written by a future or broken writer must not become a 500
-        raise ServiceError(404, f"format: a {NAMES[fmt]} cannot be made from this label's stored data") from e
+        raise ServiceError(
+            404, f"format: a {NAMES[fmt]} cannot be made from this label's stored data", code=UNAVAILABLE
+        ) from e
     return render_label(data, fmt)
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import log_privacy, security, temporal_calls
 from api.routers import (
@@ -27,7 +28,7 @@ from api.routers import (
     store_credit,
     webhooks,
 )
-from api.services.errors import ServiceError, as_http
+from api.services.errors import ServiceError, as_http, http_with_code
 from settings import Settings, get_settings
 
 
@@ -69,10 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # refused (a NUL, a lone surrogate). The reason without pydantic's "Value error, " before our own sentence.
         detail = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"].removeprefix("Value error, "),
                    "type": e["type"]} for e in exc.errors()]  # fmt: skip
-        return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse({"detail": detail, "code": "invalid_field"}, status_code=422)
 
-    # A use case's refusal (api.services), answered as the HTTPException it stands for.
+    # A use case's refusal (api.services) and any other HTTP error: {detail, code} (api.services.errors).
     app.add_exception_handler(ServiceError, as_http)
+    app.add_exception_handler(StarletteHTTPException, http_with_code)
     for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     health.install(app)  # 503 + Retry-After while the database is unreachable

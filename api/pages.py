@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
 from api.formats import page_formats
-from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, timeline_text, translator
+from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, translator
 from api.reason_words import reason_text
 from domain.money import format_amount
 
@@ -104,7 +104,6 @@ class Pages:
         # a staff page asks for "staff").
         ctx = {"t": t, "lang": lang, "lang_tag": LANG_TAGS[lang], "langs": LANG_NAMES, "csrf": csrf,
                "words": lambda c, reader="shopper": reason_text(t, c, reader),
-               "timeline_text": lambda s: timeline_text(s, lang),
                "signed_in": visitor, **context}  # fmt: skip
         if self.area == "portal":  # a shopper's amounts and dates in their language; staff pages keep theirs
             ctx.update({k: v for k, v in page_formats(lang).items() if k not in context})

@@ -7,19 +7,16 @@ ids, SKUs, staff names or notes. The timeline's messages are cut to what a shopp
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from api.formats import money as format_money
 from api.payment_card import Card, card_of_order
-from api.views import SHOPPER_ATTENTION, ReturnView, TimelineView
+from api.views import SHOPPER_ATTENTION, ReturnView
 from db.engine import read
 from db.models import PolicyVersion
-from domain.money import CURRENCY_EXPONENTS
 from domain.policy import PolicySettings
 from settings import Settings
 
@@ -116,21 +113,6 @@ def where_money_goes(view: ReturnView, card: Card | None) -> list[dict[str, Any]
     return out
 
 
-_APPROVED = re.compile(r"^refund of (.+?) approved by ")
-_AMOUNT = re.compile(r"(-?\d+(?:\.\d+)?) ([A-Z]{3})\b")
-
-
-def minor_units(text: str) -> tuple[int, str] | None:
-    """ "25.00 EUR" (domain.money.format_amount) back to (2500, "EUR"); None when it is not one."""
-    m = _AMOUNT.fullmatch(text.strip())
-    if not m or m.group(2) not in CURRENCY_EXPONENTS:
-        return None
-    exp = CURRENCY_EXPONENTS[m.group(2)]
-    whole, _, frac = m.group(1).lstrip("-").partition(".")
-    value = int(whole) * 10**exp + (int(frac.ljust(exp, "0")[:exp]) if exp else 0)
-    return (-value if m.group(1).startswith("-") else value), m.group(2)
-
-
 def explanations(view: ReturnView) -> list[tuple[str, dict[str, Any]]]:
     """Why less comes back than was asked for, in plain words: items not accepted at the check, the shop's decision
     on the refund, a replacement that could not be sent, fees."""
@@ -140,53 +122,21 @@ def explanations(view: ReturnView) -> list[tuple[str, dict[str, Any]]]:
             out.append(("not_accepted", {"title": x.title, "accepted": x.accepted_quantity, "quantity": x.quantity,
                                          "condition": x.condition or ""}))  # fmt: skip
     for t in view.timeline:
-        if t.message.startswith("refund denied by "):
+        if t.code == "refund_denied":
             out.append(("refund_denied", {}))
-        elif (m := _APPROVED.match(t.message)) and (amount := minor_units(m.group(1))):
-            out.append(("refund_set", {"amount": amount[0], "currency": amount[1]}))
-        elif t.message.startswith("replacement not available") or t.message.startswith("replacement out of stock"):
-            out.append(("no_replacement", {"credit": t.message.endswith("store credit")}))
+        elif t.code == "refund_approved" and isinstance(t.params.get("amount"), int):
+            out.append(("refund_set", {"amount": t.params["amount"], "currency": view.amounts.currency}))
+        elif t.code == "exchange_unavailable":
+            out.append(("no_replacement", {"credit": t.params.get("fallback") == "store_credit"}))
     if view.amounts.fees_total and view.status not in NO_MONEY:
         out.append(("fees", {"amount": view.amounts.fees_total, "currency": view.amounts.currency}))
     return out
 
 
 def rejected_reason(view: ReturnView) -> str:
-    """What the shop wrote the shopper when it refused the return (the workflow's "rejected: <reason>")."""
-    entry = next((t for t in reversed(view.timeline) if t.status == "rejected" and t.message.startswith("rejected:")),
-                 None)  # fmt: skip
-    return entry.message.removeprefix("rejected:").strip() if entry else ""
-
-
-# --- the timeline, as a shopper reads it -----------------------------------------------------------------------
-
-# Messages whose detail is the policy's reasoning (limits, windows, line ids): the shopper reads the head only.
-_HEAD_ONLY = ("return requested: ", "finance review: ", "inspected by the warehouse: ")
-
-
-def shopper_timeline(view: ReturnView, money: Any) -> list[TimelineView]:
-    """The timeline without what is internal: a message naming a line id or a SKU loses its detail (or goes), the
-    policy's reasoning after "return requested" goes, amounts are written as the page writes money."""
-    words = {w for x in view.lines for w in (x.line_id, x.sku, x.exchange_sku) if w}
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(str(w)) for w in sorted(words, key=len, reverse=True))
-                         + r")(?![\w-])") if words else None  # fmt: skip
-    out = []
-    for t in view.timeline:
-        message = t.message
-        head = next((h for h in _HEAD_ONLY if message.startswith(h)), None)
-        if head:
-            message = head.removesuffix(": ")
-        elif pattern and pattern.search(message):
-            first = message.split(": ", 1)[0]
-            message = "" if pattern.search(first) or first == message else first
-        message = _AMOUNT.sub(lambda m: _money(m, money), message)
-        out.append(t.model_copy(update={"message": message}))
-    return out
-
-
-def _money(m: re.Match[str], money: Any) -> str:
-    found = minor_units(m.group(0))
-    return money(*found) if found else m.group(0)
+    """What the shop wrote the shopper when it refused the return (the `rejected` entry's reason)."""
+    entry = next((t for t in reversed(view.timeline) if t.code == "rejected"), None)
+    return str(entry.params.get("reason", "")) if entry else ""
 
 
 def page_of(
@@ -206,11 +156,9 @@ def page_of(
 
 
 async def shopper_page(settings: Settings, view: ReturnView, label_void: bool, labelled: bool, lang: str) -> ReturnPage:
-    """The page's model; the view's timeline is cut to what a shopper reads (after the page has read it whole)."""
+    """The page's model."""
     refunds = view.status not in NO_MONEY and (view.amounts.refund_total or any(x.resolution == "refund"
                                                                                   for x in view.lines))  # fmt: skip
     card = await card_of_order(settings, view.order_number) if refunds else None
     expires = await ship_by(settings, view) if view.status in ("awaiting_shipment", "expired") else None
-    page = page_of(view, card, expires, label_void, labelled)
-    view.timeline = shopper_timeline(view, lambda amount, currency: format_money(amount, currency, lang))
-    return page
+    return page_of(view, card, expires, label_void, labelled)

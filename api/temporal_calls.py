@@ -20,9 +20,34 @@ from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from api.deps import UNAVAILABLE
 from api.services.errors import ServiceError
 from settings import Settings
-from workflows.contracts import INELIGIBLE_LINES, RATE_LIMITED
+from workflows.contracts import REFUSAL_CODES, IneligibleLines, RateLimited, WrongStatus
 
 T = TypeVar("T")
+# The one place a workflow's refusal (workflows.contracts.Refusal: its ApplicationError type) gets its HTTP status.
+STATUS_BY_CODE = {"wrong_status": 409, "invalid_field": 422, "amount_too_large": 422, "already_submitted": 422,
+                  "ineligible_lines": 422, "rate_limited": 429, "label_unavailable": 422}  # fmt: skip
+
+
+def refusal(cause: BaseException | None) -> ServiceError:
+    """The HTTP answer to an update the workflow refused: status and code from the refusal's type, its message as
+    `detail`. Anything that is no Refusal (a bug, a pydantic error decoding the argument) is a 422 invalid_field."""
+    message = str(cause.message if isinstance(cause, ApplicationError) else cause)
+    kind = cause.type if isinstance(cause, ApplicationError) else None
+    code = REFUSAL_CODES.get(kind or "", "invalid_field")
+    details = cause.details if isinstance(cause, ApplicationError) else ()
+    if kind == IneligibleLines.__name__:
+        return ServiceError(422, {"message": message, "lines": list(details[0]) if details else []}, code=code)
+    if kind == RateLimited.__name__:
+        wait = int(details[0]) if details else 60
+        return ServiceError(429, message, headers={"Retry-After": str(wait)}, code=code)
+    return ServiceError(STATUS_BY_CODE[code], message, code=code)
+
+
+def ended(status: str) -> ServiceError:
+    """The 409 for a change to a return that has ended with `status`."""
+    return ServiceError(409, f"status: the return is {status} and can no longer change", code=WrongStatus.code)
+
+
 # The SDK's default retries an unreachable server for 10 s; an HTTP caller waiting that long would rather
 # hear "503, try again" at once. Retry briefly (a server restarting in place), then give up.
 API_RETRIES = RetryConfig(initial_interval_millis=100, max_interval_millis=500, max_elapsed_time_millis=1500,
@@ -38,8 +63,8 @@ async def connect(settings: Settings) -> Client:
 async def call(
     op: Awaitable[T], release: AsyncSession | None = None, workflow: WorkflowHandle[Any, Any] | None = None
 ) -> T:
-    """Await a workflow operation; a rejected update is a 409 (wrong status), 422 (bad field) or 429 (a limit, with
-    Retry-After: the workflow's seconds until it allows the change again).
+    """Await a workflow operation; a rejected update is the status its refusal's code has (STATUS_BY_CODE: 409 wrong
+    status, 422 bad field, 429 a limit with Retry-After: the workflow's seconds until it allows the change again).
 
     `release`: the request's database session, whose connection goes back to the pool first. An update can take
     seconds (a label is drawn, the read model written), and shoppers waiting on one must not hold the pool.
@@ -51,23 +76,14 @@ async def call(
     try:
         return await op
     except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        message = str(cause.message if isinstance(cause, ApplicationError) else cause)
-        if isinstance(cause, ApplicationError) and cause.type == INELIGIBLE_LINES:
-            raise ServiceError(
-                422, {"message": message, "lines": list(cause.details[0]) if cause.details else []}
-            ) from e
-        if isinstance(cause, ApplicationError) and cause.type == RATE_LIMITED:
-            wait = int(cause.details[0]) if cause.details else 60
-            raise ServiceError(429, message, headers={"Retry-After": str(wait)}) from e
-        raise ServiceError(409 if message.startswith("status:") else 422, message) from e
+        raise refusal(e.cause) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
         raise ServiceError(503, "the workflow did not answer in time; try again", headers=UNAVAILABLE) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
-            ended = await ended_as(workflow) if workflow is not None else None
-            if ended is not None:
-                raise ServiceError(409, f"status: the return is {ended} and can no longer change") from e
+            status = await ended_as(workflow) if workflow is not None else None
+            if status is not None:
+                raise ended(status) from e
             raise ServiceError(404, "return not found") from e
         if unreachable(e):
             raise ServiceError(503, "the workflow engine is not reachable; try again shortly",

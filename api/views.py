@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +10,11 @@ from pydantic import BaseModel
 from api.auth import Shopper, Staff
 from api.i18n import translator
 from api.reason_words import reason_texts
+from api.timeline_words import Money, entry_text, shopper_params
+from api.wording import Translate
 from domain.codes import Coded, Reader
-from domain.models import Decision, ReturnState
+from domain.models import Decision, ReturnState, TimelineEntry
+from domain.money import format_amount
 from domain.reason_codes import for_shopper
 
 
@@ -67,7 +69,11 @@ class ShipmentView(BaseModel):
 class TimelineView(BaseModel):
     at: datetime
     status: str
-    message: str  # names roles ("approved by the shop"), never a staff member
+    # What happened, for a program: a code and its parameters (amounts in minor units of the return's currency);
+    # a shopper gets only the parameters meant for them (api.timeline_words.SHOPPER_HIDDEN). "" for old entries.
+    code: str = ""
+    params: dict[str, Any] = {}
+    message: str  # in words for the reader: staff's or a shopper's (roles, never a staff member; no limits)
     by: str = ""  # the staff token's name that did it: staff only, "" for shoppers
     note: str = ""  # finance's or the warehouse's note: staff only, "" for shoppers
 
@@ -161,31 +167,26 @@ def shopper_attention(st: Any) -> str:
 # Who reads a store-credit code in full besides its shopper: finance reconciles it, the shop's checkout spends it.
 CODE_ROLES = ("finance", "integration")
 
-# Timeline messages written before the workflow named roles (TimelineEntry.by) carry the staff member's token name
-# and finance's note; a shopper reads them with the role and without the note.
-_LEGACY_FOR_SHOPPERS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^approved by .+$", re.S), "approved by the shop"),
-    (re.compile(r"^cancelled by (?!shopper$).+$", re.S), "cancelled by the shop"),
-    (re.compile(r"^inspected by [^:]+: (.*)$", re.S), r"inspected by the warehouse: \1"),
-    (re.compile(r"^refund of (.+?) approved by .+$", re.S), r"refund of \1 approved by the shop"),
-    (re.compile(r"^refund denied by .+$", re.S), "refund denied by the shop"),
-]
 
+def _timeline(entry: TimelineEntry, st: ReturnState, staff: bool, t: Translate, money: Money) -> TimelineView:
+    by, note = entry.by, entry.note
+    if entry.code:
+        reader: Reader = "staff" if staff else "shopper"
 
-def shopper_message(message: str) -> str:
-    for pattern, replacement in _LEGACY_FOR_SHOPPERS:
-        if pattern.match(message):
-            return pattern.sub(replacement, message, count=1)
-    return message
+        def reasons() -> str:  # the decision's reasons, said from their codes for this reader in this language
+            if not st.decision_codes:
+                return "; ".join(st.decision_reasons) if staff else ""
+            return "; ".join(reason_texts(t, st.decision_codes, reader))
 
-
-def _timeline(entry: Any, staff: bool) -> TimelineView:
-    # `by` and `note` arrive with the workflow that writes them; older entries have neither.
-    by, note = getattr(entry, "by", "") or "", getattr(entry, "note", "") or ""
+        message = entry_text(t, entry.code, entry.params, st.currency, reader, reasons, money)
+        params = dict(entry.params) if staff else shopper_params(entry.code, entry.params)
+    else:  # written before codes (no such return outlives 1.0): its sentence, for staff only, since it may name one
+        message = entry.message if staff else ""
+        params = {}
     if staff:
-        return TimelineView(at=entry.at, status=entry.status, message=entry.message, by=by, note=note)
-    message = entry.message if by else shopper_message(entry.message)
-    return TimelineView(at=entry.at, status=entry.status, message=message)
+        return TimelineView(at=entry.at, status=entry.status, code=entry.code, params=params, message=message,
+                            by=by, note=note)  # fmt: skip
+    return TimelineView(at=entry.at, status=entry.status, code=entry.code, params=params, message=message)
 
 
 def return_view(
@@ -193,11 +194,15 @@ def return_view(
     workflow_url: str | None = None,
     staff: bool = False,
     who: Staff | Shopper | None = None,
+    lang: str = "en",
+    money: Money = format_amount,
 ) -> ReturnView:
     """The API's view of a return for its reader: a staff `who` (or `staff`) reads what only staff may (review
     notes, line notes, who did what); anything else gets the shopper's view. The store-credit code in full goes to
-    the shopper and to CODE_ROLES only, so callers who know the reader pass `who`."""
+    the shopper and to CODE_ROLES only, so callers who know the reader pass `who`. `lang`: the timeline's language
+    (the JSON API's is English; pages pass theirs)."""
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
+    words = translator(lang)
     staff = staff or isinstance(who, Staff)
     shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
     reader: Reader = "staff" if staff else "shopper"
@@ -224,7 +229,7 @@ def return_view(
         amounts=Amounts(currency=st.currency, refund_total=st.refund_total,
                         store_credit_total=st.store_credit_total, fees_total=st.fees_total),
         exchange_charged=st.exchange_charged, exchange_hold=st.exchange_hold,
-        timeline=[_timeline(t, staff) for t in st.timeline],
+        timeline=[_timeline(x, st, staff, words, money) for x in st.timeline],
         decision_reasons=decision_texts, decision_codes=decision_codes, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,

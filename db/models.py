@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -149,7 +150,10 @@ class TimelineRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(30))
-    message: Mapped[str] = mapped_column(Text)
+    # What happened as a code and its parameters (domain.models.TimelineEntry); `message` only for older entries.
+    code: Mapped[str] = mapped_column(String(60), server_default="")
+    params: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    message: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class RefundRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -254,7 +254,12 @@ class TimelineEntry(BaseModel):
     seq: int
     at: datetime
     status: str
-    message: str  # names roles ("approved by the shop"), never a person: shoppers read it
+    # What happened, as a code and its parameters (issue 15): words for a reader are made at the edge
+    # (api/timeline_words.py). Parameters are strings, integers (amounts in minor units of the return's currency)
+    # and lists of them, never a person's name: that is `by`.
+    code: str = ""
+    params: dict[str, Any] = {}
+    message: str = ""  # entries written before codes: the English sentence, naming roles, never a person
     by: str = ""  # the staff member (token name) who did it: staff only; "" for the shopper and the system
     note: str = ""  # what finance wrote with a refund decision: staff only
 

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
 
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.text import scrub
-    from workflows.contracts import ORDER_KEY, STATUS_KEY
+    from workflows.contracts import ORDER_KEY, STATUS_KEY, WrongStatus
     from workflows.settlement import PaymentBook
 
 
@@ -123,7 +123,7 @@ class ReturnContext:
         """For update validators: refuse unless the return is in one of `allowed`."""
         if self.current is None or self.current.status not in allowed:
             current = self.current.status if self.current else "not submitted"
-            raise ValueError(f"status: the return is {current}; this needs {' or '.join(allowed)}")
+            raise WrongStatus(f"status: the return is {current}; this needs {' or '.join(allowed)}")
 
     def settled(self) -> list[LineDecision]:
         """What each line pays back after inspection, before any finance review."""
@@ -144,15 +144,17 @@ class ReturnContext:
         state.updated_at = workflow.now()
         state.version += 1
 
-    def log(self, status: str, message: str, by: str = "", note: str = "") -> None:
+    def log(self, status: str, code: str, by: str = "", note: str = "", **params: Any) -> None:
+        """A timeline entry: what happened as a code and its parameters (the words are made at the edge, per
+        reader and language: api/timeline_words.py); `by` the person who did it and `note` theirs, for staff."""
         state = self.state
         state.timeline.append(TimelineEntry(seq=len(state.timeline) + 1, at=workflow.now(), status=status,
-                                            message=message, by=by, note=note))  # fmt: skip
+                                            code=code, params=params, by=by, note=note))  # fmt: skip
         self.touch()
 
-    def transition(self, status: Status, message: str, by: str = "") -> None:
+    def transition(self, status: Status, code: str, by: str = "", **params: Any) -> None:
         self.state.status = status
-        self.log(status, message, by=by)
+        self.log(status, code, by=by, **params)
         self.publish_status()
 
     def publish_status(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.exchanging as exchanging
@@ -21,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.read_model import ReadModel
     from domain import policy as rules
     from domain.models import ResolveAction, ResolveRequest
-    from domain.money import format_amount
     from workflows.context import ReturnContext
+    from workflows.contracts import AmountTooLarge
     from workflows.options import call
     from workflows.publish import project
     from workflows.shipping import void_labels
@@ -52,15 +51,13 @@ async def _decide(ctx: ReturnContext, req: ResolveRequest) -> None:
     """refund_without_receipt and close: recorded now, carried out by the stage waiting for the parcel."""
     state = ctx.state
     if req.action == "refund_without_receipt" and req.amount is not None and req.amount > filed(ctx):
-        raise ApplicationError(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed",
-                               non_retryable=True)  # fmt: skip
+        raise AmountTooLarge(f"amount: {req.amount} is more than the {filed(ctx)} this return pays back as filed")
     by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
     if req.action == "close":
-        message = "closed by the shop with nothing more paid"
+        ctx.log(state.status, "closed_unpaid", by=by, note=note)
     else:
-        pays = format_amount(filed(ctx) if req.amount is None else req.amount, state.currency)
-        message = f"refund without receipt approved by the shop: {pays} paid as filed, without inspection"
-    ctx.log(state.status, message, by=by, note=note)
+        pays = filed(ctx) if req.amount is None else req.amount
+        ctx.log(state.status, "refund_without_receipt", by=by, note=note, amount=pays)
     ctx.decided = (req.action, req.amount)
     ctx.calm()
     await project(ctx)
@@ -77,11 +74,11 @@ async def carry_out(ctx: ReturnContext) -> None:
     unused = [s for s in ctx.valid_labels() if s.status == "label_created"]
     await void_labels(unused)
     if unused:
-        ctx.log(state.status, f"unused return label {', '.join(s.tracking_number for s in unused)} voided")
+        ctx.log(state.status, "unused_labels_voided", tracking_numbers=[s.tracking_number for s in unused])
     if action == "close":
         state.refund_total = state.store_credit_total = 0  # what it paid: the amounts filed were never paid
         await _close_in_transit(ctx)
-        ctx.transition("completed", "completed: closed by the shop, nothing more paid")
+        ctx.transition("completed", "completed_closed")
         await project(ctx)
         return
     for line in state.lines:
@@ -102,10 +99,10 @@ async def _close_in_transit(ctx: ReturnContext) -> None:
     state = ctx.state
     delivered = [s.tracking_number for s in ctx.inbound() if s.status == "delivered"]
     if delivered:
-        ctx.log(state.status, f"the order's units stay claimed by this return: parcel {', '.join(delivered)} arrived")
+        ctx.log(state.status, "units_stay_claimed", tracking_numbers=delivered)
     else:
         await call(ReadModel.release_claims, state.id)
-        ctx.log(state.status, "the order's units this return claimed are released: they may be returned again")
+        ctx.log(state.status, "units_released")
     await exchanging.close_unshipped(ctx, "closed")
     await resolution.await_collection(ctx)
 
@@ -115,7 +112,7 @@ async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:
     by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
     ctx.parcels.late = False
     ctx.calm()
-    ctx.transition("received", "reopened by the warehouse: the parcel arrived after the return expired", by=by)
+    ctx.transition("received", "reopened", by=by)
     ctx.state.timeline[-1].note = note
     await project(ctx)
 
@@ -123,7 +120,7 @@ async def _reopen(ctx: ReturnContext, req: ResolveRequest) -> None:
 async def _close_expired(ctx: ReturnContext, req: ResolveRequest) -> None:
     if ctx.state.status == "expired":  # a late scan nobody takes in: it ends as it would have, unpaid
         by, note = ctx.storable(req.by, "resolve.by"), ctx.storable(req.note, "resolve.note")
-        ctx.log("expired", "closed by the shop with nothing more paid", by=by, note=note)
+        ctx.log("expired", "closed_unpaid", by=by, note=note)
         ctx.parcels.late = False
         ctx.calm()
         await project(ctx)

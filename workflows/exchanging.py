@@ -77,13 +77,13 @@ async def ship_instantly(ctx: ReturnContext) -> None:
         return
     for x in lines:
         if not await _reserve(ctx, x, x.quantity):
-            ctx.log(state.status, f"instant exchange not possible: {x.exchange_sku} is out of stock")
+            ctx.log(state.status, "instant_exchange_out_of_stock", sku=x.exchange_sku or "")
             return
     if _cancelled(ctx):
         return
     hold = await call(Payments.charge, payment_input(ctx, exchange_hold_key(state.id), "hold", ex.hold_amount(lines)))
     if hold.status != "held":
-        ctx.log(state.status, f"instant exchange not possible: the card hold was refused ({hold.reason})")
+        ctx.log(state.status, "instant_exchange_hold_refused", reason=hold.reason)
         return
     book.hold_key = hold.key
     ctx.payments.hold_intent = hold.provider_intent_id or ""
@@ -94,7 +94,8 @@ async def ship_instantly(ctx: ReturnContext) -> None:
             break
     if _cancelled(ctx) or any(ex.difference(x, x.quantity) > 0 and x.line_id not in book.charged for x in lines):
         async with ctx.payments.lock:
-            await _settle_hold(ctx, 0, "the return was cancelled" if _cancelled(ctx) else "the charge failed")
+            await _settle_hold(ctx, 0, "the return was cancelled" if _cancelled(ctx) else "the charge failed",
+                               "cancelled" if _cancelled(ctx) else "charge_failed")  # fmt: skip
         return
     outcome = await reship(ctx, [(x, x.quantity) for x in lines])  # a cancel from here on finds it on its way
     book.instant = outcome.shipped
@@ -102,8 +103,7 @@ async def ship_instantly(ctx: ReturnContext) -> None:
     book.outcome = outcome
     if outcome.shipment:
         state.shipments.append(outcome.shipment)
-    amount = format_amount(hold.amount, state.currency)
-    ctx.log(state.status, f"instant exchange shipped; {amount} held on the card until the return is inspected")
+    ctx.log(state.status, "instant_exchange_shipped", amount=hold.amount)
     await project(ctx)
     await mail(ctx, "exchange_shipped", {"hold": hold.amount,
                                          "exchange_tracking": outcome.shipment.tracking_number
@@ -123,7 +123,7 @@ async def close_unshipped(ctx: ReturnContext, status: str) -> None:
     why = f"the return was {status} with the replacement on its way"
     async with ctx.payments.lock:
         if ctx.exchange.hold_key:
-            await _settle_hold(ctx, state.exchange_hold, why)
+            await _settle_hold(ctx, state.exchange_hold, why, f"unshipped_{status}")
     if not ctx.exchange.instant:  # nothing shipped: a lapsed hold cost nothing
         ctx.payments.uncollected = 0
     # Otherwise the shopper keeps the replacement and what a lapsed hold should have taken waits for a person
@@ -173,8 +173,8 @@ async def settle(ctx: ReturnContext, settled: list[LineDecision], accepted: dict
         ex.fall_back(x, policy)
     await call(Inventory.release_return, state.id)
     if fallen:
-        what = "store credit" if policy.exchange_fallback == "store_credit" else "a refund"
-        ctx.log(state.status, "replacement not available for " + ", ".join(x.line_id for x in fallen) + f": {what}")
+        ctx.log(state.status, "exchange_unavailable", lines=[x.line_id for x in fallen],
+                fallback=policy.exchange_fallback)  # fmt: skip
         await mail(ctx, "exchange_fallback", {"lines": [{"line_id": x.line_id, "sku": x.exchange_sku or "",
                                                           "amount": x.value} for x in fallen],
                                               "fallback": policy.exchange_fallback})  # fmt: skip
@@ -198,11 +198,11 @@ async def _charge(ctx: ReturnContext, line: LineDecision, quantity: int) -> bool
         Payments.charge, payment_input(ctx, exchange_charge_key(state.id, line.line_id), "charge", amount)
     )
     if paid.status != "succeeded":
-        ctx.log(state.status, f"line {line.line_id}: the price difference could not be charged ({paid.reason})")
+        ctx.log(state.status, "difference_not_charged", line=line.line_id, reason=paid.reason)
         return False
     state.exchange_charged += paid.amount
     ctx.exchange.charged[line.line_id] = paid.amount
-    ctx.log(state.status, f"line {line.line_id}: price difference of {format_amount(paid.amount, state.currency)} paid")
+    ctx.log(state.status, "difference_paid", line=line.line_id, amount=paid.amount)
     return True
 
 
@@ -211,7 +211,7 @@ async def _settle_after_inspection(ctx: ReturnContext, refused: int) -> None:
     payments = ctx.payments
     async with payments.lock:
         if ctx.exchange.hold_key:
-            await _settle_hold(ctx, refused, "the inspection")
+            await _settle_hold(ctx, refused, "the inspection", "inspection")
     if payments.hold_captured > refused:
         payments.extra.append(Owed("hold", payments.hold_captured - refused, payments.hold_intent))
     if payments.hold_lapsed:
@@ -231,14 +231,17 @@ async def _capture_before_lapse(ctx: ReturnContext) -> None:
     state = ctx.state
     async with ctx.payments.lock:
         amount = state.exchange_hold
-        if ctx.exchange.hold_key and await _settle_hold(ctx, amount, "6 days, before the card's authorization ends"):
+        if ctx.exchange.hold_key and await _settle_hold(
+            ctx, amount, "6 days, before the card's authorization ends", "authorization_ending"
+        ):
             ctx.payments.hold_captured = amount
-            ctx.log(state.status, "what the inspection accepts is refunded from this capture")
+            ctx.log(state.status, "refund_from_capture")
     await project(ctx)
 
 
-async def _settle_hold(ctx: ReturnContext, capture: int, why: str) -> bool:
-    """Capture `capture` of the hold or release it; False when Stripe refused (the return then needs a person)."""
+async def _settle_hold(ctx: ReturnContext, capture: int, why: str, after: str) -> bool:
+    """Capture `capture` of the hold or release it; False when Stripe refused (the return then needs a person).
+    `why` in words for staff's attention; `after` the same as a code, for the timeline."""
     state = ctx.state
     try:
         await call(Payments.settle_hold, ex.HoldSettlement(key=ctx.exchange.hold_key, capture=capture))
@@ -250,13 +253,13 @@ async def _settle_hold(ctx: ReturnContext, capture: int, why: str) -> bool:
         ctx.payments.hold_lapsed = True
         ctx.payments.uncollected = capture
         done = f"{format_amount(capture, state.currency)} not captured" if capture else "not released"
-        ctx.log(state.status, f"the card hold could not be settled after {why}")  # Stripe's words: staff only
+        ctx.log(state.status, "hold_not_settled", after=after)
         ctx.need_person("hold_expired", f"card hold {done} after {why}: {_stripe_said(cause)}")
         return False
     if capture > 0:
-        ctx.log(state.status, f"{format_amount(capture, state.currency)} of the card hold captured after {why}")
+        ctx.log(state.status, "hold_captured", amount=capture, after=after)
     else:
-        ctx.log(state.status, f"card hold released after {why}")
+        ctx.log(state.status, "hold_released", after=after)
     state.exchange_hold, ctx.exchange.hold_key = 0, ""
     return True
 

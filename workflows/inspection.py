@@ -11,10 +11,10 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import policy as rules
     from domain.models import Inspection, LineDecision, RefundReview, ReturnState
-    from domain.money import format_amount
     from domain.text import scrub
     from workflows import exchanging
     from workflows.context import ReturnContext
+    from workflows.contracts import AmountTooLarge, InvalidField, WrongStatus
     from workflows.publish import project
 
 
@@ -26,9 +26,9 @@ async def record(ctx: ReturnContext, inspection: Inspection) -> ReturnState:
         got = by_id[line.decision.line_id]
         line.accepted_quantity, line.condition = got.accepted_quantity, got.condition
         line.restock, line.note = got.restock, ctx.storable(got.note, f"lines[{i}].note")
-    summary = ", ".join(f"{x.line_id}: {x.accepted_quantity} accepted ({x.condition})" for x in inspection.lines)
+    lines = [{"line": x.line_id, "accepted": x.accepted_quantity, "condition": x.condition} for x in inspection.lines]
     by = ctx.storable(inspection.inspected_by, "inspection.inspected_by")
-    ctx.log(state.status, f"inspected by the warehouse: {summary}", by=by)  # the notes are for staff
+    ctx.log(state.status, "inspected", by=by, lines=lines)  # the notes are for staff
     ctx.inspected = True
     await project(ctx)
     return state
@@ -37,10 +37,10 @@ async def record(ctx: ReturnContext, inspection: Inspection) -> ReturnState:
 def validate_record(ctx: ReturnContext, inspection: Inspection) -> None:
     ctx.require("received")
     if ctx.inspected:
-        raise ValueError("status: this return was already inspected")
+        raise WrongStatus("status: this return was already inspected")
     errors = rules.validate_inspection(ctx.state.lines, inspection)
     if errors:
-        raise ValueError("; ".join(errors))
+        raise InvalidField("; ".join(errors))
 
 
 def take_review(ctx: ReturnContext, review: RefundReview) -> ReturnState:
@@ -53,10 +53,10 @@ def take_review(ctx: ReturnContext, review: RefundReview) -> ReturnState:
 def validate_review(ctx: ReturnContext, review: RefundReview) -> None:
     ctx.require("pending_refund_review")
     if ctx.review is not None:
-        raise ValueError("status: this refund was already reviewed")
+        raise WrongStatus("status: this refund was already reviewed")
     computed = sum(x.refund for x in ctx.payments.settled or ctx.settled())
     if review.approve and review.amount is not None and review.amount > computed:
-        raise ValueError(f"amount: {review.amount} is more than the {computed} this return can refund")
+        raise AmountTooLarge(f"amount: {review.amount} is more than the {computed} this return can refund")
 
 
 async def await_inspection(ctx: ReturnContext) -> None:
@@ -68,7 +68,7 @@ async def await_inspection(ctx: ReturnContext) -> None:
             )
             return
         except TimeoutError:
-            ctx.log(ctx.status(), "reminder: still waiting for inspection")
+            ctx.log(ctx.status(), "inspection_reminder")
             await project(ctx)
 
 
@@ -82,7 +82,7 @@ async def review_if_needed(ctx: ReturnContext) -> list[LineDecision]:
     why = rules.needs_review(ctx.state.lines, settled, ctx.policy, ctx.claim.others_value)
     if not why:
         return settled
-    ctx.transition("pending_refund_review", "finance review: " + "; ".join(why))
+    ctx.transition("pending_refund_review", "finance_review", reasons=list(why))  # for finance: api/services/review.py
     await project(ctx)
     await workflow.wait_condition(lambda: ctx.review is not None)
     return _apply_review(ctx, settled)
@@ -95,10 +95,10 @@ def _apply_review(ctx: ReturnContext, settled: list[LineDecision]) -> list[LineD
     if not review.approve:  # nothing is paid, as refund or as store credit
         for x in settled:
             x.refund, x.store_credit = 0, 0
-        ctx.log(ctx.status(), "refund denied by the shop", by=review.reviewed_by, note=review.note)
+        ctx.log(ctx.status(), "refund_denied", by=review.reviewed_by, note=review.note)
         return settled
     if review.amount is not None:
         settled = rules.apply_review_amount(settled, review.amount)
-    total = format_amount(sum(x.refund for x in settled), ctx.state.currency)
-    ctx.log(ctx.status(), f"refund of {total} approved by the shop", by=review.reviewed_by, note=review.note)
+    total = sum(x.refund for x in settled)
+    ctx.log(ctx.status(), "refund_approved", by=review.reviewed_by, note=review.note, amount=total)
     return settled

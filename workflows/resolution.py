@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         shipping_refund_key,
     )
     from domain.messages import CreditInput, RefundInput
-    from domain.models import LineDecision, ReturnState
+    from domain.models import LineDecision
     from domain.money import format_amount
     from domain.payment_errors import REFUND_REFUSED
     from workflows import exchanging
@@ -69,7 +69,8 @@ async def resolve(ctx: ReturnContext, settled: list[LineDecision]) -> None:
     if book.owed:
         await _wait_for_person(ctx)
     await await_collection(ctx)
-    ctx.transition("completed", _completion_message(state))
+    ctx.transition("completed", "completed", refund=state.refund_total, store_credit=state.store_credit_total,
+                   exchanged=int(any(x.exchanged_quantity for x in state.lines)))  # fmt: skip
     await project(ctx)
     await mail(ctx, "completed", {
         "refund_total": state.refund_total, "fees_total": state.fees_total,
@@ -93,8 +94,7 @@ async def refund(ctx: ReturnContext, key: str, what: Owed) -> int:
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         said = f"{details.get('code', 'refused')}: {details.get('message', '')}".rstrip(": ")
         ctx.payments.owed.append(Owed(what.what, what.amount, what.reference, said))
-        ctx.log(state.status, f"refund of {format_amount(what.amount, state.currency)} ({_naming(what.what)}) "
-                "refused by the card's bank or Stripe: the shop will look into it")  # fmt: skip
+        ctx.log(state.status, "refund_refused", amount=what.amount, what=what.what)  # a line id, shipping or hold
         return 0
 
 
@@ -105,6 +105,10 @@ async def _wait_for_person(ctx: ReturnContext) -> None:
     _ask_person(ctx)
     await project(ctx)
     await workflow.wait_condition(lambda: not book.waiting)
+
+
+def _naming(what: str) -> str:  # for staff's attention reason
+    return {"shipping": "original shipping", "hold": "card hold captured"}.get(what, f"line {what}")
 
 
 def _ask_person(ctx: ReturnContext) -> None:
@@ -126,7 +130,7 @@ async def resolve_payment(ctx: ReturnContext, action: str, amount: int | None, b
     book.resolutions += 1
     seq = book.resolutions
     by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
-    money = format_amount(pay, state.currency)
+    params: dict[str, int | str]
     if action == "retry":
         refused, book.owed, left, paid = book.owed, [], pay, 0
         for x in refused:
@@ -137,7 +141,7 @@ async def resolve_payment(ctx: ReturnContext, action: str, amount: int | None, b
                 got = await refund(ctx, resolution_key(state.id, seq, x.what), Owed(x.what, part, x.reference))
                 paid, left = paid + got, left - part
         state.refund_total += paid
-        message = f"refund tried again: {format_amount(paid, state.currency)} refunded"
+        code, params = "refund_retried", {"amount": paid}
     elif action == "store_credit":
         granted = await call(StoreCredits.grant, CreditInput(key=resolution_key(state.id, seq, "credit"),
                                                              return_id=state.id, email=state.email,
@@ -147,14 +151,14 @@ async def resolve_payment(ctx: ReturnContext, action: str, amount: int | None, b
         reduce_owed(ctx, pay)
         state.store_credit_total += pay
         state.store_credit_code = state.store_credit_code or granted.code
-        message = f"{money} paid as store credit instead"  # the code is in store_credit_code, not for all readers
+        code, params = "paid_as_store_credit", {"amount": pay}  # the code is in store_credit_code, not for all readers
     elif action == "refund_outside":
         reduce_owed(ctx, pay)
         state.refund_total += pay
-        message = f"{money} refunded outside Reverso (reference {ctx.storable(reference, 'resolve.reference')})"
+        code, params = "refunded_outside", {"amount": pay, "reference": ctx.storable(reference, "resolve.reference")}
     else:
         raise ValueError(f"not a payment action: {action}")
-    ctx.log(state.status, message, by=by, note=note)
+    ctx.log(state.status, code, by=by, note=note, **params)
     if owed(ctx):
         _ask_person(ctx)
     else:
@@ -195,13 +199,11 @@ async def collect_hold(ctx: ReturnContext, amount: int | None, by: str, note: st
     by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
     key = resolution_key(state.id, book.resolutions, "hold")
     paid = await call(Payments.charge, exchanging.payment_input(ctx, key, "charge", pay))
-    money = format_amount(pay, state.currency)
     if paid.status == "succeeded":
         book.uncollected -= paid.amount
-        ctx.log(state.status, f"{money} charged to the order's card for the kept replacement, instead of the lapsed "
-                "hold", by=by, note=note)  # fmt: skip
+        ctx.log(state.status, "hold_charged_instead", by=by, note=note, amount=pay)
     else:  # shoppers read the timeline too: Stripe's words go to the staff's attention_reason only
-        ctx.log(state.status, f"charging {money} for the lapsed hold was refused by the card", by=by, note=note)
+        ctx.log(state.status, "hold_charge_refused", by=by, note=note, amount=pay)
     if book.uncollected:
         _ask_for_hold(ctx, paid.reason)
     else:
@@ -214,16 +216,10 @@ def write_off_hold(ctx: ReturnContext, by: str, note: str) -> None:
     """`close` on a lapsed hold: the shop gives up what it should have taken; the return ends as it would have."""
     state, book = ctx.state, ctx.payments
     by, note = ctx.storable(by, "resolve.by"), ctx.storable(note, "resolve.note")
-    money = format_amount(book.uncollected, state.currency)
-    ctx.log(state.status, f"closed by the shop: the {money} the lapsed card hold should have taken is not collected",
-            by=by, note=note)  # fmt: skip
+    ctx.log(state.status, "hold_written_off", by=by, note=note, amount=book.uncollected)
     book.uncollected = 0
     ctx.calm()
     book.waiting = False
-
-
-def _naming(what: str) -> str:
-    return {"shipping": "original shipping", "hold": "card hold captured"}.get(what, f"line {what}")
 
 
 def _extra_key(ctx: ReturnContext, what: Owed) -> str:
@@ -261,14 +257,3 @@ def _credit_expiry(ctx: ReturnContext) -> datetime | None:
 def _bonus(settled: list[LineDecision]) -> int:
     """What the policy added for choosing store credit instead of a refund."""
     return sum(max(x.store_credit - x.value, 0) for x in settled if x.resolution == "store_credit")
-
-
-def _completion_message(state: ReturnState) -> str:
-    parts = []
-    if state.refund_total:
-        parts.append(f"refunded {format_amount(state.refund_total, state.currency)}")
-    if state.store_credit_total:
-        parts.append(f"store credit {format_amount(state.store_credit_total, state.currency)}")
-    if any(x.exchanged_quantity for x in state.lines):
-        parts.append("exchange shipped")
-    return "completed: " + (", ".join(parts) if parts else "nothing to pay back")

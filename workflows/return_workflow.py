@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
     from domain.models import CarrierEvent, Inspection, RefundReview, ResolveRequest, ReturnState
     from workflows.context import ReturnContext
-    from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY
+    from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, STATUS_KEY, AmountTooLarge, WrongStatus
     from workflows.publish import mail, project
     from workflows.settlement import PAYMENT_ACTIONS, due
 
@@ -100,7 +100,7 @@ class ReturnWorkflow:
     async def reject(self, reason: str) -> ReturnState:
         ctx = self.ctx
         ctx.reject_reason = ctx.storable(reason, "reject.reason")  # the shopper reads it, in the e-mail too
-        ctx.transition("rejected", f"rejected: {ctx.reject_reason}")
+        ctx.transition("rejected", "rejected", reason=ctx.reject_reason)
         await project(ctx)
         return ctx.state
 
@@ -113,9 +113,9 @@ class ReturnWorkflow:
         ctx = self.ctx
         by = ctx.storable(by, "cancel.by")
         if by in ("", SHOPPER):
-            ctx.transition("cancelled", "cancelled by shopper")
+            ctx.transition("cancelled", "cancelled_by_shopper")
         else:
-            ctx.transition("cancelled", "cancelled by the shop", by=by)
+            ctx.transition("cancelled", "cancelled_by_shop", by=by)
         await project(ctx)
         return ctx.state
 
@@ -179,11 +179,11 @@ class ReturnWorkflow:
         ctx = self.ctx
         if ctx.current is None or req.action not in ctx.current.resolutions or req.action not in RESOLVERS:
             current = ctx.current.status if ctx.current else "not submitted"
-            raise ValueError(f"status: {req.action} does not fit this return now (it is {current})")
+            raise WrongStatus(f"status: {req.action} does not fit this return now (it is {current})")
         if ctx.payments.resolving:
-            raise ValueError("status: another action on this return is being carried out")
+            raise WrongStatus("status: another action on this return is being carried out")
         if req.action in PAYMENT_ACTIONS and req.amount is not None and req.amount > due(ctx):
-            raise ValueError(f"amount: {req.amount} is more than the {due(ctx)} still owed")
+            raise AmountTooLarge(f"amount: {req.amount} is more than the {due(ctx)} still owed")
 
     # --- the lifecycle --------------------------------------------------------------------------
 

@@ -27,19 +27,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import LabelRequest
     from domain.models import FINAL_STATUSES, MAX_PARCELS, Address, ReturnState, Shipment
     from workflows.context import ReturnContext
-    from workflows.contracts import RATE_LIMITED
+    from workflows.contracts import LabelUnavailable, RateLimited, WrongStatus
     from workflows.options import RETRY, TIMEOUT, gave_up, persist
     from workflows.publish import mail, project
 
 # ApplicationError type: no label could be made for the return (the carrier refused the address, a carrier API
 # needs what the order lacks). Its message is the carrier's reason; the API answers 422 with it.
-LABEL_UNAVAILABLE = "LabelUnavailable"
+LABEL_UNAVAILABLE = LabelUnavailable.__name__
 
 # Never less than this between two timer checks, so a deadline that is due now cannot spin.
 TICK = timedelta(seconds=1)
 REISSUE_WINDOW = timedelta(hours=24)
 # ApplicationError type: a new label asked for once the ship-by date has passed (answered 409: the status moves on).
-SHIP_BY_PASSED = "ShipByPassed"
 
 
 def address_lines(address: Address) -> list[str]:
@@ -61,11 +60,8 @@ async def issue_labels(ctx: ReturnContext) -> None:
         return
     ctx.parcels.labels_from = workflow.now()
     made = await _create_labels(ctx)
-    numbers = ", ".join(s.tracking_number for s in made)
-    if len(made) == 1:
-        ctx.log(state.status, f"return label issued, tracking number {numbers}")
-    else:
-        ctx.log(state.status, f"{len(made)} return labels issued, tracking numbers {numbers}")
+    ctx.log(state.status, "label_issued" if len(made) == 1 else "labels_issued",
+            tracking_numbers=[s.tracking_number for s in made])  # fmt: skip
 
 
 async def _create_labels(ctx: ReturnContext) -> list[Shipment]:
@@ -87,8 +83,8 @@ async def _create_labels(ctx: ReturnContext) -> list[Shipment]:
             await void_labels(made)
             cause = e.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause or e)
-            raise ApplicationError(f"label: no return label could be made: {reason}", type=LABEL_UNAVAILABLE,
-                                   non_retryable=True) from e  # fmt: skip
+            why = f"no return label could be made: {reason}"
+            raise LabelUnavailable(f"label: {why}", why) from e
         shipment.parcel, shipment.parcels = n, count
         state.warehouse_id = state.warehouse_id or shipment.warehouse_id
         state.shipments.append(shipment)
@@ -161,8 +157,8 @@ async def reissue(ctx: ReturnContext, by: str) -> ReturnState:
             await _no_label(ctx, e, old)
             raise
         shopper = by in ("", "shopper")
-        who = "shopper" if shopper else "the shop"
-        await _mail_new_labels(ctx, new, f"new return label issued at the request of {who}", "" if shopper else by)
+        await _mail_new_labels(ctx, new, "label_reissued_for_shopper" if shopper else "label_reissued_for_shop",
+                               "" if shopper else by)  # fmt: skip
         return state
 
 
@@ -182,16 +178,15 @@ async def retry_labels(ctx: ReturnContext, by: str, note: str) -> None:
         except ApplicationError as e:
             if e.type != LABEL_UNAVAILABLE:
                 raise
-            ctx.log(state.status, "the carrier refused the return label again", by=by, note=note)
+            ctx.log(state.status, "label_refused_again", by=by, note=note)
             await _no_label(ctx, e, [])
             return
-        await _mail_new_labels(ctx, new, "new return label issued by the shop", by, note)
+        await _mail_new_labels(ctx, new, "label_reissued_for_shop", by, note)
 
 
-async def _mail_new_labels(ctx: ReturnContext, new: list[Shipment], what: str, by: str, note: str = "") -> None:
+async def _mail_new_labels(ctx: ReturnContext, new: list[Shipment], code: str, by: str, note: str = "") -> None:
     state, book = ctx.state, ctx.parcels
-    numbers = ", ".join(s.tracking_number for s in new)
-    ctx.log(state.status, f"{what}, tracking number {numbers}", by=by, note=note)
+    ctx.log(state.status, code, by=by, note=note, tracking_numbers=[s.tracking_number for s in new])
     if state.attention_code == "label_unavailable":
         ctx.calm()
     await project(ctx)
@@ -204,9 +199,10 @@ async def _no_label(ctx: ReturnContext, e: ApplicationError, voided: list[Shipme
     """The carrier would not make new labels: the return has none to ship with, and staff must know (the caller
     hears the carrier's reason as well)."""
     state = ctx.state
-    reason = e.message.removeprefix("label: ")
-    gone = f"; the old label {', '.join(s.tracking_number for s in voided)} was voided" if voided else ""
-    ctx.log(state.status, f"no new return label{gone}: the shop will look into it")
+    reason = str(e.details[0]) if e.details else e.message  # LabelUnavailable carries the carrier's words apart
+    numbers = [s.tracking_number for s in voided]
+    gone = f"; the old label {', '.join(numbers)} was voided" if voided else ""
+    ctx.log(state.status, "no_new_label", voided=numbers)
     ctx.need_person("label_unavailable", f"the carrier refused a new label: {reason}{gone}; the return has no valid "
                     "label until one is made (retry asks the carrier again)", ["retry"])  # fmt: skip
     await project(ctx)
@@ -218,17 +214,18 @@ def reissue_refusal(ctx: ReturnContext) -> ApplicationError | None:
     expires = ctx.parcels.expires_at
     if expires is not None and now >= expires:
         # The expiry is due in this very moment (its timer has not run yet): a label made now would only be voided.
-        return ApplicationError(f"status: the return's ship-by date {expires.isoformat(timespec='seconds')} has "
-                                "passed; no new label", type=SHIP_BY_PASSED, non_retryable=True)  # fmt: skip
+        return WrongStatus(
+            f"status: the return's ship-by date {expires.isoformat(timespec='seconds')} has passed; no new label"
+        )
     recent = sorted(t for t in ctx.parcels.reissued if t > now - REISSUE_WINDOW)
     if len(recent) < limit:
         return None
     again = recent[-limit] + REISSUE_WINDOW  # when the oldest reissue that counts is 24 hours old
     wait = max(1, math.ceil((again - now).total_seconds()))
-    return ApplicationError(
+    return RateLimited(
         f"label: new labels were issued {len(recent)} times in the last 24 hours, the most allowed; "
         f"ask again after {again.isoformat(timespec='seconds')}",
-        wait, again.isoformat(), type=RATE_LIMITED, non_retryable=True,
+        wait, again.isoformat(),
     )  # fmt: skip
 
 
@@ -269,7 +266,7 @@ async def await_shipment(ctx: ReturnContext) -> None:
             async with book.lock:  # a reissue under way finishes first: its labels then stay valid for late scans
                 if ctx.status() != "awaiting_shipment":
                     return
-                ctx.transition("expired", f"no carrier scan within {policy.shipment_expiry_days} days")
+                ctx.transition("expired", "expired", days=policy.shipment_expiry_days)
                 if ctx.state.attention_code == "label_unavailable":  # nothing to retry once it expired
                     ctx.need_person("label_unavailable", ctx.state.attention_reason)
             await _late_scans(ctx)
@@ -311,9 +308,7 @@ async def _expire_labels(ctx: ReturnContext) -> None:
         await void_labels(unused)
         book.generation += 1
         days = ctx.policy.label_validity_days
-        numbers = ", ".join(s.tracking_number for s in unused)
-        ctx.log(state.status, f"return label {numbers} was not used within {days} days and is void; "
-                              "a new one can be requested from the portal")  # fmt: skip
+        ctx.log(state.status, "labels_voided", days=days, tracking_numbers=[s.tracking_number for s in unused])
         await project(ctx)
         await mail(ctx, "label_expired", {"validity_days": days, "expires_on": _expires_on(ctx)},
                    dedupe=f"g{book.generation}")  # fmt: skip

@@ -16,7 +16,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.text import scrub
     from workflows import exchanging, shipping
     from workflows.context import ReturnContext
-    from workflows.contracts import ALREADY_SUBMITTED, INELIGIBLE_LINES, ORDER_KEY, STATUS_KEY
+    from workflows.contracts import (
+        ALREADY_SUBMITTED,
+        ORDER_KEY,
+        STATUS_KEY,
+        AlreadySubmitted,
+        IneligibleLines,
+        WrongStatus,
+    )
     from workflows.options import call
     from workflows.publish import mail, project
 
@@ -29,7 +36,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
     # Two submits delivered in one workflow task both pass the validator before either handler runs: the second
     # to start is refused here, before it claims anything.
     if ctx.submit_started:
-        raise ApplicationError(ALREADY_SUBMITTED, type="AlreadySubmitted", non_retryable=True)
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
     ctx.submit_started = True
     info = workflow.info()
     req, bad = scrub(req, "submit")  # an exchange SKU is looked up in the database as it came
@@ -39,8 +46,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
     decision = ctx.claim.decision
     if decision.ineligible:
         ctx.invalid = True
-        raise ApplicationError("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible],
-                               type=INELIGIBLE_LINES, non_retryable=True)  # fmt: skip
+        raise IneligibleLines("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible])
     await exchanging.price_at_submit(ctx, decision, req.lines)
     order = ctx.claim.order
     now = workflow.now()
@@ -53,7 +59,7 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
         store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
         policy_version=ctx.claim.policy_version, created_at=now, updated_at=now,
     )  # fmt: skip
-    ctx.log(decision.status, "return requested: " + "; ".join(decision.reasons))
+    ctx.log(decision.status, "return_requested")  # its reasons are the state's decision_reasons
     if ctx.bad_data:  # what the request held is flagged now that there is a return to flag
         ctx.calm()
     ctx.publish_status()
@@ -73,9 +79,9 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
     except ApplicationError as e:
         if e.type != shipping.LABEL_UNAVAILABLE:
             raise
-        reason = e.message.removeprefix("label: ")
+        reason = str(e.details[0])  # the carrier's reason, without the message's "label: "
         ctx.reject_reason = reason
-        ctx.transition("rejected", f"rejected: {reason}")
+        ctx.transition("rejected", "rejected", reason=reason)
         ctx.need_person("label_unavailable", reason)
         await project(ctx)
         ctx.submitted = True  # the run loop closes it: the labels made are void, the shopper is told
@@ -84,7 +90,7 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
 
 def validate_submit(ctx: ReturnContext) -> None:
     if ctx.submit_started or ctx.claim is not None or ctx.invalid:
-        raise ValueError(ALREADY_SUBMITTED)
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
 
 
 def _keep_it(ctx: ReturnContext, decision: Decision) -> bool:
@@ -92,7 +98,7 @@ def _keep_it(ctx: ReturnContext, decision: Decision) -> bool:
     if not decision.keep_it:
         return False
     ctx.kept = True
-    ctx.transition("received", "keep it: no need to send the items back; the refund follows at once")
+    ctx.transition("received", "kept")
     return True
 
 
@@ -103,7 +109,7 @@ async def approve(ctx: ReturnContext, by: str) -> ReturnState:
     await _labels_or_refusal(ctx)  # before the status changes, so the run loop finds the labels
     if ctx.status() != "pending_approval":  # rejected or cancelled while the label was made
         return ctx.state
-    ctx.transition("awaiting_shipment", "approved by the shop", by=ctx.approved_by)
+    ctx.transition("awaiting_shipment", "approved", by=ctx.approved_by)
     await project(ctx)
     return ctx.state
 
@@ -111,7 +117,7 @@ async def approve(ctx: ReturnContext, by: str) -> ReturnState:
 def validate_approve(ctx: ReturnContext) -> None:
     ctx.require("pending_approval")
     if ctx.approving:
-        raise ValueError("status: this return is already being approved")
+        raise WrongStatus("status: this return is already being approved")
 
 
 async def submit_arrives(ctx: ReturnContext) -> bool:
@@ -135,5 +141,5 @@ async def await_approval(ctx: ReturnContext) -> None:
             await workflow.wait_condition(lambda: ctx.status() != "pending_approval", timeout=days)
             return
         except TimeoutError:
-            ctx.log("pending_approval", "still pending approval after a reminder period")
+            ctx.log("pending_approval", "approval_reminder")
             await project(ctx)

@@ -13,6 +13,7 @@ Decisions (README, "Logistics"):
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.exceptions as exceptions
     from domain.models import CarrierEvent, ReturnState, Shipment
     from workflows.context import ReturnContext
+    from workflows.contracts import WrongStatus
     from workflows.publish import mail, project
     from workflows.shipping import TICK, void_labels
 
@@ -71,17 +73,17 @@ async def carrier_event(ctx: ReturnContext, event: CarrierEvent) -> None:
             return  # late or repeated: changes nothing
     elif event.event == "exception":
         shipment.status = "exception"
-        ctx.log(state.status, f"carrier reported a problem with parcel {event.tracking_number}")
+        ctx.log(state.status, "carrier_problem", tracking=event.tracking_number)
     elif shipment.direction == "outbound":
         shipment.status = event.event
-        ctx.log(state.status, f"exchange parcel {event.tracking_number}: {event.event.replace('_', ' ')}")
+        ctx.log(state.status, "exchange_parcel_event", tracking=event.tracking_number, event=event.event)
     elif event.event == "in_transit" and state.status == "awaiting_shipment":
         shipment.status = "in_transit"
-        ctx.transition("in_transit", "parcel scanned by the carrier")
+        ctx.transition("in_transit", "parcel_scanned")
     elif event.event == "delivered" and state.status in ("awaiting_shipment", "in_transit"):
         shipment.status = "delivered"
         if not _parcel_delivered(ctx, shipment):  # False once every parcel of the return is in
-            ctx.transition("received", "parcel delivered to the warehouse")
+            ctx.transition("received", "parcel_delivered")
     else:
         return  # late or repeated scans change nothing
     await project(ctx)
@@ -110,18 +112,17 @@ def _late(ctx: ReturnContext, shipment: Shipment, event: CarrierEvent) -> Carrie
     book, state = ctx.parcels, ctx.state
     if book.late_until is None or workflow.now() > book.late_until or shipment.direction != "inbound":
         return event
-    kind = event.event.replace("_", " ")
     if book.expires_at is not None and event.occurred_at < book.expires_at and event.event in ON_TIME:
         state.status = "awaiting_shipment"
-        ctx.log(state.status, f"a carrier scan of parcel {shipment.tracking_number} ({kind}) from "
-                              f"{event.occurred_at:%Y-%m-%d %H:%M} UTC, before the expiry, arrived late: "
-                              "the return goes on")  # fmt: skip
+        ctx.log(state.status, "late_scan_on_time", tracking=shipment.tracking_number, event=event.event,
+                at=f"{event.occurred_at:%Y-%m-%d %H:%M}")  # fmt: skip
         return event.model_copy(update={"event": ON_TIME[event.event]})
     if event.event in ON_TIME:
         shipment.status = event.event
     book.late = True
     when = f"{event.occurred_at:%Y-%m-%d}"
-    ctx.log(state.status, f"parcel {shipment.tracking_number} scanned ({kind}) on {when}, after the return expired")
+    ctx.log(state.status, "late_scan", tracking=shipment.tracking_number, event=event.event, on=when)
+    kind = event.event.replace("_", " ")
     ctx.need_person("late_scan", f"parcel {shipment.tracking_number} was scanned ({kind}) on {when}, after the "
                     "return expired: reopen it if the parcel arrived", exceptions.fitting(ctx))  # fmt: skip
     return None
@@ -136,13 +137,13 @@ def _tracking_news(ctx: ReturnContext, shipment: Shipment, event: CarrierEvent, 
         if before in ("delivered", "voided"):
             return False
         shipment.status = "returned_to_sender"
-        where = "to the warehouse" if shipment.direction == "outbound" else "to the shopper"
-        ctx.log(state.status, f"parcel {tracking} was returned {where} by the carrier: contact the shopper")
+        code = "returned_to_warehouse" if shipment.direction == "outbound" else "returned_to_shopper"
+        ctx.log(state.status, code, tracking=tracking)
         return True
     if before not in TRACKING_BEFORE[event.event]:
         return False
     shipment.status = event.event
-    ctx.log(state.status, f"parcel {tracking}: {event.event.replace('_', ' ')}")
+    ctx.log(state.status, "parcel_event", tracking=tracking, event=event.event)
     return True
 
 
@@ -172,8 +173,7 @@ def _note_scan(ctx: ReturnContext, shipment: Shipment, event: CarrierEvent) -> N
         book.lost.discard(shipment.tracking_number)
         if event.event in MOVING or event.event == "delivered":
             shipment.status = event.event
-        ctx.log(state.status, f"parcel {shipment.tracking_number} scanned again "
-                              f"({event.event.replace('_', ' ')}): exception cleared")  # fmt: skip
+        ctx.log(state.status, "parcel_moving_again", tracking=shipment.tracking_number, event=event.event)
         _refresh_attention(ctx)
         book.dirty = True
     elif event.event in MOVING and shipment.status == "label_created" and state.status == "in_transit":
@@ -187,12 +187,11 @@ def _parcel_delivered(ctx: ReturnContext, shipment: Shipment) -> bool:
     if not missing:
         return False
     state = ctx.state
-    message = (f"parcel {shipment.parcel}/{shipment.parcels} delivered to the warehouse; "
-               f"waiting for {len(missing)} more")  # fmt: skip
+    params: dict[str, Any] = {"parcel": shipment.parcel, "parcels": shipment.parcels, "waiting": len(missing)}
     if state.status == "awaiting_shipment":
-        ctx.transition("in_transit", message)
+        ctx.transition("in_transit", "parcel_delivered_partly", **params)
     else:
-        ctx.log(state.status, message)
+        ctx.log(state.status, "parcel_delivered_partly", **params)
     return True
 
 
@@ -265,7 +264,7 @@ async def _flag_stuck(ctx: ReturnContext, tracking: str) -> None:
     ctx.need_person(
         "parcel_stuck", f"parcel {tracking} has had no carrier scan for {days} days", exceptions.fitting(ctx)
     )
-    ctx.log(state.status, f"parcel {tracking} has had no carrier scan for {days} days: marked as an exception")
+    ctx.log(state.status, "parcel_stuck", tracking=tracking, days=days)
     await project(ctx)
     await mail(ctx, "parcel_stuck", {"tracking_number": tracking, "days": days,
                                      "parcel": shipment.parcel, "parcels": shipment.parcels},
@@ -277,7 +276,7 @@ async def _flag_lost(ctx: ReturnContext, tracking: str, quiet: timedelta) -> Non
     ctx.parcels.lost.add(tracking)
     reason = f"parcel {tracking} has had no carrier scan for {quiet.days} days: it is taken as lost"
     ctx.need_person("parcel_lost", reason, exceptions.fitting(ctx))
-    ctx.log(ctx.status(), reason)
+    ctx.log(ctx.status(), "parcel_lost", tracking=tracking, days=quiet.days)
     await project(ctx)
 
 
@@ -297,8 +296,8 @@ async def close_receiving(ctx: ReturnContext, by: str) -> ReturnState:
     ctx.parcels.stuck.clear()
     ctx.parcels.lost.clear()
     ctx.calm()
-    names = ", ".join(f"{s.parcel}/{s.parcels} ({s.tracking_number})" for s in missing) or "none"
-    ctx.transition("received", f"receiving closed by the warehouse; parcels that never arrived: {names}", by=by)
+    never = [{"parcel": s.parcel, "parcels": s.parcels, "tracking": s.tracking_number} for s in missing]
+    ctx.transition("received", "receiving_closed", by=by, missing=never)
     await project(ctx)
     return state
 
@@ -306,4 +305,4 @@ async def close_receiving(ctx: ReturnContext, by: str) -> ReturnState:
 def validate_close_receiving(ctx: ReturnContext) -> None:
     ctx.require("in_transit")
     if not any(s.status == "delivered" for s in ctx.inbound()):
-        raise ValueError("status: no parcel of this return has been delivered yet")
+        raise WrongStatus("status: no parcel of this return has been delivered yet")

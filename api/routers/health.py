@@ -59,8 +59,8 @@ def install(app: FastAPI) -> None:
         # The exception's class and first line name the cause (refused, pool exhausted) without the query's values.
         log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path, type(e).__name__,
                     str(e).splitlines()[0] if str(e) else "")  # fmt: skip
-        return JSONResponse({"detail": "the database is not reachable; try again shortly"}, status_code=503,
-                            headers=UNAVAILABLE)  # fmt: skip
+        return JSONResponse({"detail": "the database is not reachable; try again shortly", "code": "unavailable"},
+                            status_code=503, headers=UNAVAILABLE)  # fmt: skip
 
     for kind in (exc.OperationalError, exc.InterfaceError, exc.TimeoutError):
         app.add_exception_handler(kind, database_unavailable)

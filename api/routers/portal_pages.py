@@ -25,8 +25,9 @@ from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products
 from api.formats import date_time
+from api.formats import money as format_money
 from api.i18n import choose_lang, translator
-from api.label_files import Format, Size, label_response, label_row
+from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.portal_return import shopper_page
 from api.reads import principal_of, visible_state
@@ -36,7 +37,7 @@ from api.services.errors import ServiceError
 from api.services.file import file_return
 from api.services.preview import preview as decision_preview
 from api.services.reissue_label import reissue_label
-from api.submit_keys import KEY_PATTERN, REUSED
+from api.submit_keys import KEY_PATTERN
 from api.views import return_view
 from db.policy_store import current_policy
 from db.queries import claimed_quantities, get_order
@@ -54,6 +55,7 @@ from domain.models import (
 )
 from domain.reason_codes import EXCHANGE_CODES
 from domain.text import ReturnId, unstorable
+from workflows.contracts import AlreadySubmitted
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -233,7 +235,7 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             detail: dict[str, Any] = e.detail if isinstance(e.detail, dict) else {"message": e.text, "lines": []}
             errors = {x["line_id"]: refusal_words(x, lang) for x in detail.get("lines", [])}
             message = None if errors else str(detail.get("message", ""))
-            if e.detail == REUSED:
+            if e.code == AlreadySubmitted.code:  # the Idempotency-Key was used for another request
                 message = translator(lang)("order.resent")
     ctx = await order_context(db, order, settings)
     return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
@@ -264,7 +266,9 @@ async def own_return(request: Request, rid: str) -> tuple[Shopper | None, dict[s
 
 
 async def return_context(request: Request, state: dict[str, Any]) -> dict[str, Any]:
-    view = return_view(state)
+    lang = choose_lang(request)
+    # Its timeline in the page's language, amounts as the page writes them.
+    view = return_view(state, lang=lang, money=lambda amount, currency: format_money(amount, currency, lang))
     labels = [s for s in view.shipments if s.direction == "inbound" and s.status not in ("voided", "missing")]
     inbound = labels[0] if labels else None
     # Every label voided (unused past its validity) while the return still waits: the shopper gets a new one.
@@ -317,7 +321,7 @@ async def _label_file(rid: str, request: Request, db: DbSession, fmt: Format, pa
     try:
         return await label_response(await label_row(db, rid, "inbound", parcel), fmt, "attachment")
     except ServiceError as e:
-        unavailable = e.text.startswith("format:")  # the label exists, only not in this format
+        unavailable = e.code == UNAVAILABLE  # the label exists, only not in this format
         return render(request, "portal/not_found.html", {"label_unavailable": unavailable}, status_code=404)
 
 

@@ -58,6 +58,7 @@ from db.queues import queue, year_of_returns
 from domain.models import FINAL_STATUSES, MAX_QUANTITY, Condition, InspectionLine, ReturnState
 from domain.money import format_amount
 from domain.text import Note, RequiredNote, ReturnId, Search, shown
+from workflows.contracts import AmountTooLarge
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -131,7 +132,7 @@ async def warehouse(request: Request, who: WarehousePage, db: DbSession, code: s
 @router.get("/finance", response_class=HTMLResponse)
 async def finance(request: Request, who: FinancePage, db: DbSession, settings: AppSettings) -> Response:
     rows = await queue(db, "pending_refund_review")
-    held = [{"row": row, "r": return_view(row.state, staff=True), **await review_facts(db, row, settings.policy),
+    held = [{"row": row, "r": return_view(row.state, staff=True, lang=choose_lang(request)), **await review_facts(db, row, settings.policy),
              "history": await year_of_returns(db, row.email)} for row in rows]  # fmt: skip
     return render(request, "staff/finance.html", {"queue": held}, who)
 
@@ -216,7 +217,7 @@ async def detail(
     if row is None:
         return not_found(request, who)
     settings = request.app.state.settings
-    r = return_view(row.state, workflow_url(settings, rid), staff=True)
+    r = return_view(row.state, workflow_url(settings, rid), staff=True, lang=choose_lang(request))
     inspectable = r.status == "received" and all(x.accepted_quantity is None for x in r.lines)
     can = {"inspect": inspectable and who.role in ("warehouse", "admin"),
            "review": r.status == "pending_refund_review" and who.role in ("finance", "admin"),
@@ -239,7 +240,7 @@ async def return_status(rid: ReturnId, request: Request, who: StaffPage, seen: s
     state = await visible_state(request.app.state.settings, rid, who)
     if state is None:
         return not_found(request, who)
-    r = return_view(state, staff=True)
+    r = return_view(state, staff=True, lang=choose_lang(request))
     page = render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
     if seen and seen != r.status:
         page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
@@ -351,12 +352,11 @@ async def review(
         except ServiceError as e:
             if e.status not in (409, 422):
                 raise
-            detail_text = e.text
-            if detail_text.startswith("amount:"):
+            if e.code == AmountTooLarge.code:
                 refundable = (await review_facts(db, row, request.app.state.settings.policy))["refundable"]
                 errors["amount"] = t("staff.amount_too_high", max=format_amount(refundable, row.currency))
             else:
-                errors["action"] = detail_text
+                errors["action"] = e.text
     return await detail(rid, request, db, who, errors, 422, sent)
 
 
@@ -367,7 +367,14 @@ async def review(
 async def exceptions(request: Request, who: StaffPage, db: DbSession, settings: AppSettings, page: int = 1) -> Response:
     page = max(1, min(page, 10**5))
     total, rows = await list_returns(db, None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE, attention=True)
-    items = [{"row": r, "r": return_view(r.state, staff=True), "url": workflow_url(settings, r.id)} for r in rows]
+    items = [
+        {
+            "row": r,
+            "r": return_view(r.state, staff=True, lang=choose_lang(request)),
+            "url": workflow_url(settings, r.id),
+        }
+        for r in rows
+    ]
     return render(request, "staff/exceptions.html", {
         "items": items, "total": total, "page": page,
         "prev": f"/staff/exceptions?page={page - 1}" if page > 1 else None,

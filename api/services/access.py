@@ -10,7 +10,7 @@ from api.auth import Shopper, Staff
 from api.deps import UNAVAILABLE
 from api.reads import may_see
 from api.services.errors import ServiceError
-from api.temporal_calls import call, unreachable
+from api.temporal_calls import call, ended, unreachable
 from db.models import ReturnRow
 from domain.models import FINAL_STATUSES, ReturnState
 
@@ -40,7 +40,7 @@ async def open_return(db: AsyncSession, rid: str, who: Actor, temporal: Client) 
     still runs the update goes to it, and its own check of the status decides."""
     row = await visible_return(db, rid, who)
     if row.status in FINAL_STATUSES and not await still_running(temporal, rid):
-        raise ServiceError(409, f"status: the return is {row.status} and can no longer change")
+        raise ended(row.status)
     return row
 
 

@@ -24,7 +24,7 @@ from db.queries import get_order
 from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
 from domain.models import ReturnRequest
 from domain.policy import PolicySettings
-from workflows.contracts import ALREADY_SUBMITTED, ORDER_KEY, RETURN_WORKFLOW, STATUS_KEY, SUBMIT
+from workflows.contracts import ORDER_KEY, RETURN_WORKFLOW, STATUS_KEY, SUBMIT, AlreadySubmitted, IneligibleLines
 
 NO_ORDER = "order_number: no such order for this session"
 
@@ -48,7 +48,8 @@ async def file_return(
         # The lines carry their refusal as a code too (refusal_code, reason_codes), as the workflow's refusal does.
         raise ServiceError(422, {"message": "; ".join(early.reasons),
                                  "reason_codes": [x.model_dump() for x in early.reason_codes],
-                                 "lines": [x.model_dump() for x in early.ineligible]})  # fmt: skip
+                                 "lines": [x.model_dump() for x in early.ineligible]},
+                           code=IneligibleLines.code)  # fmt: skip
     if unknown := await unknown_exchange_skus(db, body.lines):
         raise ServiceError(422, "; ".join(unknown))
     start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
@@ -70,8 +71,8 @@ async def file_return(
         return await call(temporal.execute_update_with_start_workflow(
             SUBMIT, submit, start_workflow_operation=start, id=update_id, result_type=SubmitAnswer), db)  # fmt: skip
     except ServiceError as e:
-        if key and e.detail == ALREADY_SUBMITTED:
-            raise ServiceError(422, REUSED) from e
+        if key and e.code == AlreadySubmitted.code:
+            raise ServiceError(422, REUSED, code=AlreadySubmitted.code) from e
         raise
     except WorkflowAlreadyStartedError:  # keyed, and the return it filed has finished since: answer as then
         assert update_id is not None
@@ -87,5 +88,5 @@ async def _first_answer(temporal: Client, rid: str, update_id: str) -> SubmitAns
         return await call(handle.result())
     except ServiceError as e:
         if e.status == 404:
-            raise ServiceError(422, REUSED) from e
+            raise ServiceError(422, REUSED, code=AlreadySubmitted.code) from e
         raise

@@ -37,7 +37,7 @@ async def review_facts(db: AsyncSession, row: ReturnRow, seed: PolicySettings) -
     stored = await policy_version(db, state.policy_version) if state.policy_version else None
     policy = stored.policy if stored else (await current_policy(db, seed)).policy
     refundable = sum(x.refund for x in settle(state.lines, policy))
-    why = [
-        e.message.removeprefix("finance review: ") for e in state.timeline if e.message.startswith("finance review:")
-    ]
-    return {"refundable": refundable, "why": why[-1:] or [], "currency": state.currency}
+    # Why: the reasons the workflow held it with, on its last `finance_review` timeline entry.
+    held = [e for e in state.timeline if e.code == "finance_review"]
+    why = [str(x) for x in held[-1].params.get("reasons", [])] if held else []
+    return {"refundable": refundable, "why": why, "currency": state.currency}

@@ -1,20 +1,25 @@
-"""Every timeline message the workflow writes reads in Portuguese on a pt-PT page."""
+"""Every timeline entry the workflow writes is a code with parameters, and reads in words at the edge: staff's
+English as before, a shopper's wording (no staff names, no limits), and Portuguese on a pt-PT page."""
 
 from __future__ import annotations
 
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
-from api.i18n import timeline_text
+from api.i18n import EN, PT, translator
+from api.timeline_words import SHOPPER_HIDDEN, entry_text
+from domain.codes import Reader
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 
-def written_messages() -> set[str]:
-    """The timeline messages in every read-model projection the saved histories scheduled, and in every state an
-    update answered with (projections are local activities now: their input is in no history)."""
-    found: set[str] = set()
+def written_entries() -> list[dict[str, Any]]:
+    """The timeline entries in every read-model projection the saved histories scheduled, and in every state an
+    update answered with (projections are local activities now: their input is in no history); each with its
+    return's currency."""
+    found: dict[str, dict[str, Any]] = {}
     for path in HISTORIES.glob("*.json"):
         for event in json.loads(path.read_text())["events"]:
             if (attrs := event.get("activityTaskScheduledEventAttributes")) is not None:
@@ -27,50 +32,81 @@ def written_messages() -> set[str]:
                 continue
             state = json.loads(base64.b64decode(payloads[0]["data"])) if payloads else None
             if isinstance(state, dict) and "timeline" in state:
-                found |= {entry["message"] for entry in state["timeline"]}
-    return found
+                for entry in state["timeline"]:
+                    key = json.dumps([entry["code"], entry["params"], entry["by"]], sort_keys=True)
+                    found[key] = entry | {"currency": state["currency"]}
+    return list(found.values())
 
 
-def test_every_message_from_the_workflow_has_a_portuguese_form():
-    messages = written_messages()
-    assert len(messages) > 15, messages  # the histories cover every path
-    untranslated = sorted(m for m in messages if timeline_text(m, "pt") == m)
-    assert untranslated == []
+def words(entry: dict[str, Any], reader: Reader, lang: str) -> str:
+    return entry_text(translator(lang), entry["code"], entry["params"], entry["currency"], reader, lambda: "")
 
 
-def test_translations_keep_names_amounts_and_notes():
-    assert timeline_text("refund of 20.00 EUR approved by fiona: torn on arrival", "pt") == (
-        "reembolso de 20.00 EUR aprovado por fiona: torn on arrival"
+def test_every_entry_the_workflow_writes_is_a_code_with_words_in_both_languages():
+    entries = written_entries()
+    codes = {x["code"] for x in entries}
+    assert len(codes) > 15, codes  # the histories cover every path
+    assert all(x["code"] and not x["message"] for x in entries)  # no sentence in the workflow's state
+    assert sorted(c for c in codes if f"say.{c}" not in EN or f"say.{c}" not in PT) == []
+    for entry in entries:
+        for reader in ("staff", "shopper"):
+            english, portuguese = words(entry, reader, "en"), words(entry, reader, "pt")
+            assert "{" not in english and "{" not in portuguese, (entry, english, portuguese)
+            assert portuguese != english, f"no Portuguese for {english!r}"
+
+
+def test_a_shopper_reads_no_staff_name_and_no_limit():
+    for entry in written_entries():
+        for lang in ("en", "pt"):
+            said = words(entry, "shopper", lang)
+            assert not entry["by"] or entry["by"] not in said, (entry, said)
+            for hidden in SHOPPER_HIDDEN.get(entry["code"], ()):
+                value = entry["params"].get(hidden)
+                assert value in (None, "", []) or str(value) not in said.split(), (entry, said)
+
+
+def test_every_timeline_word_has_its_portuguese():
+    keys = {k for k in EN if k.startswith("say.")}
+    assert sorted(keys - set(PT)) == []
+
+
+def say(code: str, reader: Reader = "staff", lang: str = "en", **params: Any) -> str:
+    return entry_text(translator(lang), code, params, "EUR", reader, lambda: "final sale")
+
+
+def test_staff_read_todays_english():
+    assert say("refund_approved", amount=2000) == "refund of 20.00 EUR approved by the shop"
+    lines = [{"line": "L1", "accepted": 1, "condition": "damaged"}, {"line": "L2", "accepted": 2, "condition": "new"}]
+    assert say("inspected", lines=lines) == "inspected by the warehouse: L1: 1 accepted (damaged), L2: 2 accepted (new)"
+    assert say("completed", refund=2500, store_credit=500, exchanged=0) == (
+        "completed: refunded 25.00 EUR, store credit 5.00 EUR"
     )
-    assert timeline_text("inspected by wanda: L1: 1 accepted (damaged), L2: 2 accepted (new)", "pt") == (
-        "inspecionada por wanda: L1: 1 aceite(s) (danificado), L2: 2 aceite(s) (novo)"
+    assert say("completed", refund=0, store_credit=0, exchanged=0) == "completed: nothing to pay back"
+    assert say("receiving_closed", missing=[]) == "receiving closed by the warehouse; parcels that never arrived: none"
+    assert say("return_requested") == "return requested: final sale"
+    assert say("parcel_event", tracking="LC1", event="out_for_delivery") == "parcel LC1: out for delivery"
+    assert say("finance_review", reasons=["refund is above the review threshold"]) == (
+        "finance review: refund is above the review threshold"
     )
-    assert timeline_text("completed: refunded 25.00 EUR, store credit 5.00 EUR", "pt") == (
-        "concluída: reembolsado 25.00 EUR, crédito em loja 5.00 EUR"
-    )
-    assert timeline_text("something new", "pt") == "something new"
 
 
-def test_roles_read_in_portuguese():
-    """The workflow names roles, not people (the person is TimelineEntry.by, for staff only)."""
-    assert timeline_text("approved by the shop", "pt") == "aprovada pela loja"
-    assert timeline_text("cancelled by the shop", "pt") == "cancelada pela loja"
-    assert timeline_text("cancelled by shopper", "pt") == "cancelada pelo cliente"
-    assert timeline_text("inspected by the warehouse: L1: 1 accepted (new)", "pt") == (
+def test_roles_and_parts_read_in_portuguese():
+    assert say("approved", lang="pt") == "aprovada pela loja"
+    assert say("cancelled_by_shopper", lang="pt") == "cancelada pelo cliente"
+    assert say("inspected", lang="pt", lines=[{"line": "L1", "accepted": 1, "condition": "new"}]) == (
         "inspecionada pelo armazém: L1: 1 aceite(s) (novo)"
     )
-    assert (
-        timeline_text("refund of 20.00 EUR approved by the shop", "pt") == "reembolso de 20.00 EUR aprovado pela loja"
+    assert say("completed", lang="pt", refund=2500, store_credit=500) == (
+        "concluída: reembolsado 25.00 EUR, crédito em loja 5.00 EUR"
     )
-    assert timeline_text("refund denied by the shop", "pt") == "reembolso recusado pela loja"
-    assert timeline_text("receiving closed by the warehouse; parcels that never arrived: none", "pt") == (
-        "receção fechada pelo armazém; volumes que não chegaram: nenhum"
-    )
-    assert timeline_text("new return label issued at the request of the shop, tracking number LC1", "pt") == (
-        "nova etiqueta de devolução emitida a pedido da loja, número de seguimento LC1"
-    )
-    assert timeline_text("finance review: refund with the order's other returns is above the review threshold",
-                         "pt") == (
+    assert say("finance_review", lang="pt", reasons=["refund with the order's other returns is above the review threshold"]) == (
         "revisão financeira: o reembolso, com as outras devoluções da encomenda, está acima do limite de revisão"
     )  # fmt: skip
-    assert timeline_text("approved by boss", "en") == "approved by boss"
+
+
+def test_a_shopper_reads_no_threshold_or_reason_for_staff():
+    why = ["refund is above the review threshold"]
+    assert say("finance_review", "shopper", reasons=why) == "the refund is being reviewed by the shop"
+    assert say("finance_review", "shopper", "pt", reasons=why) == "o reembolso está a ser analisado pela loja"
+    assert say("expired", "shopper", days=14) == "no carrier scan in time"
+    assert "7" not in say("parcel_stuck", "shopper", tracking="LC1", days=7)

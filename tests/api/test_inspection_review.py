@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.api.api_helpers import line
+from tests.api.api_helpers import console_sign_in, line
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -61,12 +61,21 @@ async def test_finance_lowers_the_refund_after_a_refused_line(client, shop, retu
     r = await client.post(f"/api/v1/returns/{ret['id']}/inspection", json=inspection(1, condition="damaged"), headers=await tokens.staff("warehouse"))  # fmt: skip
     assert r.status_code == 200, r.text
     review = await returns.wait_status(ret["id"], headers, "pending_refund_review")
-    assert any("refused at inspection" in t["message"] for t in review["timeline"])
+    # Finance reads why the refund was held; the shopper that the shop reviews it, without the policy's reasons.
+    assert review["timeline"][-1]["message"] == "the refund is being reviewed by the shop"
     finance = await tokens.staff("finance")
+    held = (await returns.get(ret["id"], finance))["timeline"][-1]
+    assert held["code"] == "finance_review" and held["params"] == {"reasons": ["line L1 was refused at inspection"]}
+    # The finance console says why from the entry's parameters, not from its words.
+    await console_sign_in(client, finance)
+    queue = await client.get("/staff/finance")
+    assert queue.status_code == 200 and '<span class="why">line L1 was refused at inspection</span>' in queue.text
+    client.cookies.clear()
     path = f"/api/v1/returns/{ret['id']}/refund-review"
     r = await client.post(path, json={"approve": True, "amount": 4001}, headers=finance)
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith("amount:") and "4000" in r.json()["detail"]
+    assert r.json()["code"] == "amount_too_large"
     assert (await client.post(path, json={"approve": True, "amount": 3500}, headers=await tokens.staff("warehouse"))).status_code == 403  # fmt: skip
     r = await client.post(path, json={"approve": True, "amount": 3500, "note": "scratched"}, headers=finance)
     assert r.status_code == 200, r.text

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.formats import money
-from api.i18n import timeline_text
 from api.payment_card import Card
-from api.portal_return import minor_units, page_of, shopper_timeline
+from api.portal_return import page_of
 from api.views import ReturnView, return_view
 
 AT = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
@@ -78,24 +77,24 @@ def test_where_the_money_goes_names_the_card_the_credit_and_the_replacement():
     assert [m["kind"] for m in credit.money] == ["store_credit"]
 
 
-def test_the_shoppers_timeline_has_no_line_id_sku_or_policy_reasoning_and_writes_money_the_pages_way():
-    v = view("completed",
-             ("awaiting_shipment", "return requested: every line is within the 30-day return window and returnable; "
-                                   "value 50.00 EUR is within the auto-approve limit of 250.00 EUR"),
-             ("received", "inspected by the warehouse: L1: 1 accepted (damaged)"),
-             ("pending_refund_review", "finance review: line L1 was refused at inspection"),
-             ("received", "line L1: price difference of 5.00 EUR paid"),
-             ("received", "instant exchange not possible: TEE-L is out of stock"),
-             ("completed", "completed: refunded 25.00 EUR"), resolution="exchange")  # fmt: skip
-    got = [t.message for t in shopper_timeline(v, lambda a, c: money(a, c, "pt"))]
-    assert got == ["return requested", "inspected by the warehouse", "finance review", "",
-                   "instant exchange not possible", "completed: refunded 25,00\xa0€"]  # fmt: skip
-    assert [timeline_text(m, "pt") for m in got[:3]] == ["devolução pedida", "inspecionada pelo armazém",
-                                                         "revisão do reembolso"]  # fmt: skip
-
-
-def test_amounts_written_by_the_workflow_read_back_in_minor_units():
-    assert minor_units("25.00 EUR") == (2500, "EUR")
-    assert minor_units("-3.10 EUR") == (-310, "EUR")
-    assert minor_units("1200 JPY") == (1200, "JPY")
-    assert minor_units("25.00 XYZ") is None and minor_units("approved") is None
+def test_the_shoppers_timeline_is_said_from_codes_with_nothing_internal_and_the_pages_money():
+    entries = [
+        ("awaiting_shipment", "return_requested", {}),
+        ("received", "inspected", {"lines": [{"line": "L1", "accepted": 1, "condition": "damaged"}]}),
+        ("pending_refund_review", "finance_review", {"reasons": ["line_refused"]}),
+        ("received", "refund_approved", {"amount": 2500}),
+        ("completed", "completed", {"refund": 2500}),
+    ]
+    state = {"id": "R-1", "order_number": "A1", "email": "a@example.com", "currency": "EUR", "status": "completed",
+             "lines": [], "created_at": AT, "updated_at": AT, "decision_reasons": ["value 50.00 EUR is within the "
+             "auto-approve limit of 250.00 EUR"], "decision_codes": [{"code": "within_approval_limit", "params": {
+             "value": 5000, "limit": 25000, "currency": "EUR"}}],
+             "timeline": [{"seq": i + 1, "at": AT, "status": st, "code": c, "params": p, "by": "Ana Staff",
+                           "note": "staff only"} for i, (st, c, p) in enumerate(entries)]}  # fmt: skip
+    pt = return_view(state, lang="pt", money=lambda a, c: money(a, c, "pt"))
+    said = " | ".join(t.message for t in pt.timeline)
+    for internal in ("250", "L1", "Ana Staff", "staff only", "line_refused"):
+        assert internal not in said, (internal, said)
+    assert "25,00\xa0€" in said and "EUR" not in said
+    page = page_of(pt, VISA, None, False, True)
+    assert ("refund_set", {"amount": 2500, "currency": "EUR"}) in page.why  # read from the entry's code, not its words

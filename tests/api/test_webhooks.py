@@ -88,7 +88,7 @@ async def test_replayed_webhook_id_is_accepted_and_changes_nothing(client, shop,
     problems = [t for t in seen["timeline"] if "carrier reported a problem" in t["message"]]
     assert len(problems) == 1
     state = await ts_env.client.get_workflow_handle(ret["id"]).query(ReturnWorkflow.get_state)
-    assert sum("carrier reported a problem" in t.message for t in state.timeline) == 1
+    assert sum(t.code == "carrier_problem" for t in state.timeline) == 1
 
 
 async def test_unknown_tracking_number_is_accepted_unmatched(client, returns):

@@ -51,10 +51,10 @@ async def test_a_parcel_sent_back_to_the_shopper_is_marked_and_never_received(ep
     await ep_returns.wait_status(ret["id"], headers, "in_transit")
     # Back to the shopper, then "delivered" (to the shopper!), which must not count as received at the warehouse.
     await scans(ep_returns, tracking, "returned_to_sender", "delivered", "returned_to_sender")
-    got, state = await settled_state(ts_env, ep_returns, ret, headers, "returned to the shopper")
+    got, state = await settled_state(ts_env, ep_returns, ret, headers, "returned to you by the carrier")
     assert got["status"] == state.status == "in_transit"
     assert got["shipments"][0]["status"] == state.shipments[0].status == "returned_to_sender"
-    sent_back = [t for t in state.timeline if "was returned to the shopper by the carrier" in t.message]
+    sent_back = [t for t in state.timeline if t.code == "returned_to_shopper"]
     assert len(sent_back) == 1
     await export_history(ts_env, request, ret["id"])
 
@@ -69,9 +69,13 @@ async def test_pre_transit_is_logged_without_changing_the_status(ep_returns, sho
 
 
 async def test_the_new_timeline_entries_read_in_portuguese() -> None:
-    from api.i18n import timeline_text
+    from api.i18n import translator
+    from api.timeline_words import entry_text
 
-    assert timeline_text("parcel LC1: out for delivery", "pt") == "encomenda LC1: em distribuição"
-    assert timeline_text("parcel LC1 was returned to the shopper by the carrier: contact the shopper", "pt") == (
+    def pt(code: str, **params: str) -> str:
+        return entry_text(translator("pt"), code, params, "EUR", "staff", lambda: "")
+
+    assert pt("parcel_event", tracking="LC1", event="out_for_delivery") == "encomenda LC1: em distribuição"
+    assert pt("returned_to_shopper", tracking="LC1") == (
         "a transportadora devolveu a encomenda LC1 ao cliente: contacte o cliente"
     )

@@ -82,7 +82,7 @@ async def test_a_staff_name_the_database_cannot_store_is_cleaned_flagged_and_the
     state, row = await agrees(db, handle)
     assert row["status"] == "completed" and row["attention"] is True
     assert state.attention and state.attention_reason == "bad_data: approve.by"
-    approval = next(t for t in state.timeline if t.message == "approved by the shop")
+    approval = next(t for t in state.timeline if t.code == "approved")
     assert approval.by == "ana\ufffdadmin"
     await bounded_history(handle)
 

@@ -40,7 +40,7 @@ async def test_a_fourth_new_label_within_24_hours_is_refused_until_the_first_age
     for _ in range(3):
         state = await handle.execute_update(ReturnWorkflow.reissue_label, "shopper")
         await ts_env.sleep(timedelta(hours=1))
-    first_at = next(t.at for t in state.timeline if t.message.startswith("new return label issued"))
+    first_at = next(t.at for t in state.timeline if t.code.startswith("label_reissued"))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await handle.execute_update(ReturnWorkflow.reissue_label, "shopper")
     refused = refusal(err)
@@ -72,5 +72,5 @@ async def test_a_burst_of_new_label_requests_makes_only_what_the_policy_allows(
                                      for r in refused)  # fmt: skip
     state = await handle.query(ReturnWorkflow.get_state)
     assert len(inbound(state)) == 2 * 4
-    assert sum(t.message.startswith("new return label issued") for t in state.timeline) == 3
+    assert sum(t.code.startswith("label_reissued") for t in state.timeline) == 3
     assert len((await handle.fetch_history()).events) < 300

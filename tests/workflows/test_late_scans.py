@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from domain.models import CarrierEvent, ResolveRequest
+from tests.support.timeline import messages
 from tests.workflows.test_exceptions import claims_released
 from tests.workflows.test_logistics import start, until
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
@@ -40,7 +41,7 @@ async def test_a_scan_made_before_the_expiry_that_arrives_after_it_keeps_the_ret
     await until(handle, lambda st: st.status == "expired")
     await scan_at(handle, tracking, "in_transit", before_expiry)
     state = await until(handle, lambda st: st.status == "in_transit")
-    assert any("before the expiry, arrived late: the return goes on" in t.message for t in state.timeline)
+    assert any("before the expiry, arrived late: the return goes on" in m for m in messages(state))
     await scan_at(handle, tracking, "delivered", await ts_env.get_current_time())
     await until(handle, lambda st: st.status == "received")
     await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer))

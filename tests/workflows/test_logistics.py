@@ -21,6 +21,7 @@ from activities.carriers.local import LocalCarrier
 from db.models import ShipmentRow
 from domain.messages import LabelRequest, ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, ReturnLineRequest, ReturnState, Shipment
+from tests.support.timeline import messages, said
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     HISTORIES,
@@ -109,14 +110,14 @@ async def test_unused_label_is_voided_after_its_validity_and_a_reissue_keeps_the
     state = await until(handle, lambda st: inbound(st)[0].status == "voided")
     assert state.status == "awaiting_shipment"
     assert await db.shipment_status(first) == "voided"
-    assert f"return label {first} was not used within 5 days and is void" in state.timeline[-1].message
+    assert f"return label {first} was not used within 5 days and is void" in messages(state)[-1]
     assert "get a new label" in mailbox.body(handle.id, "label_expired")
 
     state = await handle.execute_update(ReturnWorkflow.reissue_label, "shopper")
     second = inbound(state)[-1].tracking_number
     assert second != first and inbound(state)[-1].status == "label_created"
     assert await db.shipment_status(second) == "label_created"
-    assert f"new return label issued at the request of shopper, tracking number {second}" in state.timeline[-1].message
+    assert f"new return label issued at the request of shopper, tracking number {second}" in messages(state)[-1]
     body = mailbox.body(handle.id, "label_reissued")
     assert second in body and "does not give more time" in body
     assert pdfs(mailbox, handle.id, "label_reissued") == 1
@@ -139,7 +140,7 @@ async def test_label_reissued_before_it_expires_voids_the_old_one_and_refuses_on
     assert [s.status for s in inbound(state)] == ["voided", "label_created"]
     assert await db.shipment_status(first) == "voided"
     last = state.timeline[-1]
-    assert last.message.startswith("new return label issued at the request of the shop") and last.by == "admin-ana"
+    assert said(state, last).startswith("new return label issued at the request of the shop") and last.by == "admin-ana"
     await scan(handle, second, "in_transit")
     await until(handle, lambda st: st.status == "in_transit")
     with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -163,7 +164,7 @@ async def test_parcel_without_scans_becomes_an_exception_and_a_later_scan_clears
     await ts_env.sleep(timedelta(days=5, hours=1))
     state = await until(handle, lambda st: st.attention)
     assert inbound(state)[0].status == "exception" and state.status == "in_transit"
-    assert f"parcel {tracking} has had no carrier scan for 5 days: marked as an exception" in state.timeline[-1].message
+    assert f"parcel {tracking} has had no carrier scan for 5 days: marked as an exception" in messages(state)[-1]
     for _ in range(100):  # the read model follows: staff see it in the Exceptions queue
         if await attention_column(db, handle.id):
             break
@@ -174,7 +175,7 @@ async def test_parcel_without_scans_becomes_an_exception_and_a_later_scan_clears
     await scan(handle, tracking, "in_transit")
     state = await until(handle, lambda st: not st.attention)
     assert inbound(state)[0].status == "in_transit"
-    assert "exception cleared" in state.timeline[-1].message
+    assert "exception cleared" in messages(state)[-1]
     for _ in range(100):
         if not await attention_column(db, handle.id):
             break
@@ -203,7 +204,7 @@ async def test_three_parcels_get_a_label_each_and_the_return_is_received_when_al
     assert pdfs(mailbox, handle.id, "label") == 3
     await scan(handle, labels[0].tracking_number, "delivered")
     state = await until(handle, lambda st: st.status == "in_transit")
-    assert "parcel 1/3 delivered to the warehouse; waiting for 2 more" in state.timeline[-1].message
+    assert "parcel 1/3 delivered to the warehouse; waiting for 2 more" in messages(state)[-1]
     await scan(handle, labels[2].tracking_number, "in_transit")
     await scan(handle, labels[2].tracking_number, "delivered")
     state = await until(handle, lambda st: inbound(st)[2].status == "delivered")
@@ -227,7 +228,7 @@ async def test_warehouse_closes_receiving_and_the_missing_parcel_is_logged(ts_en
     await until(handle, lambda st: inbound(st)[0].status == "delivered")
     state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
     assert state.status == "received"
-    assert state.timeline[-1].message == (
+    assert messages(state)[-1] == (
         f"receiving closed by the warehouse; parcels that never arrived: 2/2 ({two.tracking_number})"
     )
     assert state.timeline[-1].by == "wh-ana"
@@ -246,8 +247,8 @@ async def test_by_default_the_label_lives_as_long_as_the_return(ts_env, worker, 
     kinds = mailbox.kinds(handle.id)
     assert "label_expired" not in kinds and {"label", "shipment_reminder", "expired"} <= set(kinds)
     state = await handle.query(ReturnWorkflow.get_state)
-    assert [t.message for t in state.timeline if "void" in t.message] == []
-    assert state.timeline[-1].message == "no carrier scan within 14 days"
+    assert [m for m in messages(state) if "void" in m] == []
+    assert messages(state)[-1] == "no carrier scan within 14 days"
     assert await db.shipment_status(tracking_of(answer)) == "voided"
 
 
@@ -330,7 +331,7 @@ async def test_a_scan_that_reaches_the_workflow_before_its_label_result_still_co
         release.set()
         await submitting
         state = await until(handle, lambda st: st.status == "in_transit")
-        assert "parcel scanned by the carrier" in [t.message for t in state.timeline]
+        assert "parcel scanned by the carrier" in messages(state)
         assert inbound(state)[0].status == "in_transit"
         # Its task queue goes with this worker: left waiting, it would hold the time-skipping server's clock.
         await handle.terminate("test over")

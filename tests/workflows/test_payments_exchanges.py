@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from domain.models import RefundReview
+from tests.support.timeline import messages
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_exchanges import (
     deliver_and_inspect,
@@ -45,7 +46,7 @@ async def test_a_difference_under_stripes_minimum_falls_back_and_tells_the_shopp
     state = await handle.query(ReturnWorkflow.get_state)
     assert outbound(state) == [] and state.refund_total == 2000 and not state.attention
     assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [2000]
-    assert any("amount_too_small" in x.message for x in state.timeline)
+    assert any("amount_too_small" in m for m in messages(state))
     assert "exchange_fallback" in mailbox.kinds(handle.id)
     assert await db.available(dearer) == 1
 
@@ -73,7 +74,7 @@ async def test_an_exchange_that_falls_back_to_a_large_refund_is_reviewed_and_a_d
         handle, answer = await start(ts_env, settings, order.number, exchange(1, gone))
     await deliver_and_inspect(handle, answer)
     state = await state_where(handle, lambda s: s.status == "pending_refund_review", "sent to finance")
-    assert any("above the review threshold" in x.message for x in state.timeline)
+    assert any("above the review threshold" in m for m in messages(state))
     await handle.execute_update(ReturnWorkflow.review_refund, RefundReview(approve=False, note="fraud check"))
     assert await handle.result() == "completed"
     state = await handle.query(ReturnWorkflow.get_state)

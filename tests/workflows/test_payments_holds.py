@@ -16,6 +16,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
 from domain.models import RefundReview, ResolveRequest
+from tests.support.timeline import messages
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_exchanges import (
     deliver_and_inspect,
@@ -73,7 +74,7 @@ async def test_a_hold_is_captured_before_day_7_and_kept_when_the_item_fails_on_d
     handle, answer, _ = await start_instant(ts_env, settings, shop, db)
     await ts_env.sleep(timedelta(days=8))
     state = await state_where(handle, lambda s: s.exchange_hold == 0, "captured the hold before it lapsed")
-    assert any("captured after 6 days" in x.message for x in state.timeline)
+    assert any("captured after 6 days" in m for m in messages(state))
     move_peer_clock(stripe_url, 8)  # Stripe would have cancelled an authorization left open until now
     await deliver_and_inspect(handle, answer, accepted=0)
     await state_where(handle, lambda s: s.status == "pending_refund_review", "in review")
@@ -170,7 +171,7 @@ async def test_a_cancel_while_the_instant_exchange_ships_stops_the_charge_and_th
     assert (await ledger(settings, handle.id))["hold"].status == "released"
     assert outbound(state) == [] and state.exchange_hold == 0 and state.exchange_charged == 0
     assert await db.available(dearer) == 1  # nothing shipped: the stock went back
-    assert any("released after the return was cancelled" in x.message for x in state.timeline)
+    assert any("released after the return was cancelled" in m for m in messages(state))
 
 
 async def test_a_lapsed_hold_for_a_kept_replacement_waits_for_finance_who_charges_it_off_session(
@@ -198,8 +199,8 @@ async def test_a_lapsed_hold_for_a_kept_replacement_waits_for_finance_who_charge
     [charge] = [pi for pi in intents_of(handle.id) if pi.capture_method != "manual"]
     assert (charge.amount, charge.status) == (2500, "succeeded")
     assert charge.metadata.to_dict()["reverso_key"] == f"{handle.id}:resolve:1:hold"
-    entry = next(t for t in done.timeline if "instead of the lapsed hold" in t.message)
-    assert entry.by == "fin-ana" and entry.note == "card on file"
+    entry = next(t for t in done.timeline if t.code == "hold_charged_instead")
+    assert (entry.by, entry.note, entry.params) == ("fin-ana", "card on file", {"amount": 2500})
 
 
 async def test_a_lapsed_hold_on_an_expired_instant_exchange_is_written_off_by_an_admin(
@@ -220,5 +221,4 @@ async def test_a_lapsed_hold_on_an_expired_instant_exchange_is_written_off_by_an
     assert not done.attention and done.status == "expired"
     assert await handle.result() == "expired"
     assert [pi.capture_method for pi in intents_of(handle.id)] == ["manual"]  # nothing charged
-    assert any("25.00 EUR the lapsed card hold should have taken is not collected" in t.message
-               for t in done.timeline)  # fmt: skip
+    assert any("25.00 EUR the lapsed card hold should have taken is not collected" in m for m in messages(done))

@@ -18,6 +18,7 @@ from db.models import RefundRow
 from db.queries import upsert_order
 from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
 from domain.models import Order, ResolveRequest, ReturnLineRequest
+from tests.support.timeline import said
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_exchanges import deliver_and_inspect, start, state_where
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
@@ -92,7 +93,7 @@ async def test_a_refused_refund_keeps_what_was_paid_and_waits_for_finance(ts_env
     assert (state.attention, state.attention_code, state.resolutions) == (False, "", [])
     assert state.store_credit_total == 1500 + 5000 and state.refund_total == 1000
     assert refunds(order) == [1000, 5000]
-    entry = next(x for x in state.timeline if "store credit instead" in x.message)
+    entry = next(x for x in state.timeline if x.code == "paid_as_store_credit")
     assert (entry.by, entry.note) == ("fin-1", "nothing left on the card")
     # On the return's one code, beside the 1,500 of L2: the shopper has one code to spend.
     assert await db.credit_balance(state.store_credit_code) == 1500 + 5000
@@ -114,7 +115,7 @@ async def test_finance_retries_then_records_a_refund_made_outside(ts_env, worker
     state = await handle.query(ReturnWorkflow.get_state)
     assert refunds(order) == [1000, 5000]  # nothing paid again at Stripe
     assert state.refund_total == 1000 + 5000 and not state.attention
-    assert any("SEPA-2291" in x.message and x.by == "fin-2" for x in state.timeline)
+    assert any("SEPA-2291" in said(state, x) and x.by == "fin-2" for x in state.timeline)
 
 
 async def test_resolve_refuses_an_action_the_return_does_not_offer(ts_env, worker, shop, settings):

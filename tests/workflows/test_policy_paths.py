@@ -17,6 +17,7 @@ from db.policy_store import current_policy, save_policy
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import ReturnLineRequest
 from domain.policy import PolicySettings
+from tests.support.timeline import messages
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     _export_histories,
     _orders_on_workflow_time,
@@ -77,7 +78,7 @@ async def test_keep_it_refunds_without_label_or_inspection(ts_env, worker, shop,
     assert mailbox.kinds(handle.id) == ["completed"]
     row = await db.return_row(handle.id)
     assert row["status"] == "completed" and row["policy_version"] == version
-    assert "keep it: no need to send the items back" in row["timeline"][1]["message"]
+    assert "keep it: no need to send the items back" in messages(row)[1]
 
 
 async def test_the_return_is_decided_under_the_version_in_force(ts_env, worker, shop, settings, policies):

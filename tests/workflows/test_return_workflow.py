@@ -19,6 +19,7 @@ from db.engine import get_sessionmaker
 from db.models import StoreCredit, StoreCreditEntry
 from domain.messages import ReturnInput, SubmitRequest
 from domain.models import CarrierEvent, Inspection, InspectionLine, RefundReview, ReturnLineRequest
+from tests.support.timeline import messages, said
 from tests.workflows.policy_versions import policy
 from workflows.return_workflow import ReturnWorkflow
 
@@ -152,7 +153,7 @@ async def test_no_scan_in_14_days_expires_and_voids_the_label(ts_env, worker, sh
     assert await db.shipment_status(tracking_of(answer)) == "voided"
     assert {"label", "shipment_reminder", "expired"} <= set(mailbox.kinds(handle.id))
     state = await handle.query(ReturnWorkflow.get_state)
-    assert "no carrier scan within 14 days" in state.timeline[-1].message
+    assert "no carrier scan within 14 days" in messages(state)[-1]
 
 
 async def test_above_limit_waits_for_approval_then_reject(ts_env, worker, shop, settings, mailbox):
@@ -212,8 +213,8 @@ async def test_refused_line_goes_to_finance_who_adjusts_the_amount(ts_env, worke
     assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [3500]
     state = await handle.query(ReturnWorkflow.get_state)
     assert state.refund_total == 3500
-    approved = next(t for t in state.timeline if t.message.startswith("refund of"))
-    assert approved.message == "refund of 35.00 EUR approved by the shop" and approved.by == "fin"
+    approved = next(t for t in state.timeline if t.code == "refund_approved")
+    assert said(state, approved) == "refund of 35.00 EUR approved by the shop" and approved.by == "fin"
 
 
 async def test_finance_denial_pays_nothing(ts_env, worker, shop, settings):

@@ -9,6 +9,7 @@ import stripe
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import RefundReview
+from tests.support.timeline import messages
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     _export_histories,
@@ -62,7 +63,7 @@ async def test_refunds_that_add_up_past_the_review_threshold_go_to_finance(ts_en
     await deliver_and_inspect(second, two)
     await wait_status(second, "pending_refund_review")
     state = await second.query(ReturnWorkflow.get_state)
-    assert state.timeline[-1].message == (
+    assert messages(state)[-1] == (
         "finance review: refund with the order's other returns is above the review threshold"
     )
     await second.execute_update(ReturnWorkflow.review_refund, RefundReview(approve=True, reviewed_by="fin"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.i18n import timeline_text
 from domain.models import Inspection, InspectionLine, RefundReview
+from tests.support.timeline import messages
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
     _export_histories,
     _orders_on_workflow_time,
@@ -44,19 +44,18 @@ async def test_staff_names_and_notes_stay_out_of_the_messages_shoppers_read(
     assert await handle.result() == "completed"
 
     state = await handle.query(ReturnWorkflow.get_state)
-    by_message = {t.message.split(":")[0]: t for t in state.timeline}
-    assert (by_message["approved by the shop"].by, by_message["inspected by the warehouse"].by) == (
-        "ana-admin",
-        "wanda-wh",
-    )
-    denied = by_message["refund denied by the shop"]
+    by_code = {t.code: t for t in state.timeline}
+    assert (by_code["approved"].by, by_code["inspected"].by) == ("ana-admin", "wanda-wh")
+    denied = by_code["refund_denied"]
     assert (denied.by, denied.note) == ("fiona-fin", "worn, not defective")
-    for entry in state.timeline:
-        assert not any(x in entry.message for x in PRIVATE), entry.message
-        assert timeline_text(entry.message, "pt") != entry.message, f"no Portuguese for {entry.message!r}"
+    staff_words, shopper_words, portuguese = messages(state), messages(state, staff=False), messages(state, False, "pt")
+    assert "approved by the shop" in staff_words and "refund denied by the shop" in shopper_words
+    for staff_said, shopper_said, pt_said in zip(staff_words, shopper_words, portuguese, strict=True):
+        assert not any(x in staff_said + shopper_said + pt_said for x in PRIVATE), staff_said
+        assert pt_said != shopper_said, f"no Portuguese for {shopper_said!r}"
     # The read model keeps who and why for staff; the e-mails the shopper gets carry neither.
     row = await db.return_row(handle.id)
-    assert [(t["by"], t["note"]) for t in row["timeline"] if t["message"] == "refund denied by the shop"] == [
+    assert [(t["by"], t["note"]) for t in row["timeline"] if t["code"] == "refund_denied"] == [
         ("fiona-fin", "worn, not defective")
     ]
     for kind in mailbox.kinds(handle.id):
@@ -70,5 +69,5 @@ async def test_a_return_cancelled_by_staff_says_the_shop_and_by_the_shopper_says
     await by_shopper.execute_update(ReturnWorkflow.cancel, "shopper")
     staff_entry = (await by_staff.query(ReturnWorkflow.get_state)).timeline[-1]
     shopper_entry = (await by_shopper.query(ReturnWorkflow.get_state)).timeline[-1]
-    assert (staff_entry.message, staff_entry.by) == ("cancelled by the shop", "carl-admin")
-    assert (shopper_entry.message, shopper_entry.by) == ("cancelled by shopper", "")
+    assert (staff_entry.code, staff_entry.by) == ("cancelled_by_shop", "carl-admin")
+    assert (shopper_entry.code, shopper_entry.by) == ("cancelled_by_shopper", "")
