@@ -72,8 +72,8 @@ def _param(t: Translate, code: str, key: str, value: Any, currency: str, money: 
         return t(f"say.what.{value}") if value in ("shipping", "hold") else t("say.what.line", line=value)
     if key == "condition":
         return _word(t, f"say.condition.{value}", str(value))
-    if key == "reasons" and isinstance(value, list):  # finance review: why, as the policy says it
-        return "; ".join(_word(t, f"say.review.{x}", str(x)) for x in value)
+    if key == "reasons" and isinstance(value, list):  # finance review: why, as codes (domain.policy.needs_review)
+        return "; ".join(say(t, Coded.model_validate(x)) for x in value)
     if key == "lines" and code == "inspected":
         return ", ".join(t("say.part.inspected_line", line=x["line"], accepted=x["accepted"],
                            condition=_word(t, f"say.condition.{x['condition']}", str(x["condition"])))

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, TypedDict, cast
 from pydantic import BaseModel, Field
 
 from domain.bounds import BasisPoints, Count, Days, MinorUnits, PositiveDays
+from domain.codes import Coded, coded
 from domain.eligibility import judge_line
 from domain.fees import price_lines
 from domain.models import (
@@ -253,18 +254,18 @@ def others_value(order: Order, returned: dict[str, int]) -> int:
 
 def needs_review(
     lines: list[ReturnLineState], settled: list[LineDecision], policy: PolicySettings, others: int = 0
-) -> list[str]:
-    """Why finance must look at this refund; empty when it can be paid at once. `others`: others_value() when the
-    return was filed, so a refund split over several returns is reviewed as one."""
+) -> list[Coded]:
+    """Why finance must look at this refund, as codes; empty when it can be paid at once. `others`: others_value()
+    when the return was filed, so a refund split over several returns is reviewed as one."""
     why = []
     refund = sum(x.refund for x in settled)
     if refund > policy.refund_review_threshold:
-        why.append("refund is above the review threshold")
+        why.append(coded("review_above_threshold"))
     elif refund and refund + others > policy.refund_review_threshold:
-        why.append("refund with the order's other returns is above the review threshold")
+        why.append(coded("review_above_threshold_with_others"))
     for x in lines:
         if (x.accepted_quantity or 0) < x.decision.quantity:
-            why.append(f"line {x.decision.line_id} was refused at inspection")
+            why.append(coded("review_refused_at_inspection", line=x.decision.line_id))
     return why
 
 

@@ -82,7 +82,9 @@ async def review_if_needed(ctx: ReturnContext) -> list[LineDecision]:
     why = rules.needs_review(ctx.state.lines, settled, ctx.policy, ctx.claim.others_value)
     if not why:
         return settled
-    ctx.transition("pending_refund_review", "finance_review", reasons=list(why))  # for finance: api/services/review.py
+    ctx.transition(
+        "pending_refund_review", "finance_review", reasons=[x.model_dump() for x in why]
+    )  # for finance: api/services/review.py
     await project(ctx)
     await workflow.wait_condition(lambda: ctx.review is not None)
     return _apply_review(ctx, settled)

@@ -11,6 +11,7 @@ from api.auth import Staff
 from api.services.access import change
 from db.models import ReturnRow
 from db.policy_store import current_policy, policy_version
+from domain.codes import Coded
 from domain.models import MinorUnits, RefundReview, ReturnState, Strict
 from domain.policy import PolicySettings, settle
 from domain.text import Note
@@ -39,5 +40,5 @@ async def review_facts(db: AsyncSession, row: ReturnRow, seed: PolicySettings) -
     refundable = sum(x.refund for x in settle(state.lines, policy))
     # Why: the reasons the workflow held it with, on its last `finance_review` timeline entry.
     held = [e for e in state.timeline if e.code == "finance_review"]
-    why = [str(x) for x in held[-1].params.get("reasons", [])] if held else []
+    why = [Coded.model_validate(x) for x in held[-1].params.get("reasons", [])] if held else []
     return {"refundable": refundable, "why": why, "currency": state.currency}

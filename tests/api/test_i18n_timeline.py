@@ -85,7 +85,7 @@ def test_staff_read_todays_english():
     assert say("receiving_closed", missing=[]) == "receiving closed by the warehouse; parcels that never arrived: none"
     assert say("return_requested") == "return requested: final sale"
     assert say("parcel_event", tracking="LC1", event="out_for_delivery") == "parcel LC1: out for delivery"
-    assert say("finance_review", reasons=["refund is above the review threshold"]) == (
+    assert say("finance_review", reasons=[{"code": "review_above_threshold", "params": {}}]) == (
         "finance review: refund is above the review threshold"
     )
 
@@ -99,13 +99,13 @@ def test_roles_and_parts_read_in_portuguese():
     assert say("completed", lang="pt", refund=2500, store_credit=500) == (
         "concluída: reembolsado 25.00 EUR, crédito em loja 5.00 EUR"
     )
-    assert say("finance_review", lang="pt", reasons=["refund with the order's other returns is above the review threshold"]) == (
-        "revisão financeira: o reembolso, com as outras devoluções da encomenda, está acima do limite de revisão"
+    assert say("finance_review", lang="pt", reasons=[{"code": "review_above_threshold_with_others", "params": {}}]) == (
+        "revisão financeira: o reembolso com as outras devoluções da encomenda está acima do limite de revisão"
     )  # fmt: skip
 
 
 def test_a_shopper_reads_no_threshold_or_reason_for_staff():
-    why = ["refund is above the review threshold"]
+    why = [{"code": "review_above_threshold", "params": {}}]
     assert say("finance_review", "shopper", reasons=why) == "the refund is being reviewed by the shop"
     assert say("finance_review", "shopper", "pt", reasons=why) == "o reembolso está a ser analisado pela loja"
     assert say("expired", "shopper", days=14) == "no carrier scan in time"

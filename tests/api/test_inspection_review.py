@@ -65,7 +65,9 @@ async def test_finance_lowers_the_refund_after_a_refused_line(client, shop, retu
     assert review["timeline"][-1]["message"] == "the refund is being reviewed by the shop"
     finance = await tokens.staff("finance")
     held = (await returns.get(ret["id"], finance))["timeline"][-1]
-    assert held["code"] == "finance_review" and held["params"] == {"reasons": ["line L1 was refused at inspection"]}
+    assert held["code"] == "finance_review" and held["params"] == {
+        "reasons": [{"code": "review_refused_at_inspection", "params": {"line": "L1"}}]
+    }
     # The finance console says why from the entry's parameters, not from its words.
     await console_sign_in(client, finance)
     queue = await client.get("/staff/finance")

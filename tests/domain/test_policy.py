@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.codes import coded
 from domain.models import Inspection, InspectionLine, Order, ReturnLineRequest, ReturnLineState
 from domain.money import format_amount, percent_of
 from domain.policy import PolicySettings, apply_review_amount, decide, needs_review, settle, validate_inspection
@@ -101,11 +102,11 @@ def test_settlement_pays_only_accepted_quantity_and_flags_refusal_for_review():
     lines = states(accepted=1)
     settled = settle(lines, PolicySettings())
     assert settled[0].refund == 2500
-    assert needs_review(lines, settled, PolicySettings()) == ["line L1 was refused at inspection"]
+    assert needs_review(lines, settled, PolicySettings()) == [coded("review_refused_at_inspection", line="L1")]
     full = states(accepted=2)
     assert needs_review(full, settle(full, PolicySettings()), PolicySettings()) == []
     assert needs_review(full, settle(full, PolicySettings()), PolicySettings(refund_review_threshold=4999)) == [
-        "refund is above the review threshold"
+        coded("review_above_threshold")
     ]
 
 

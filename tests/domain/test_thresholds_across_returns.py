@@ -4,6 +4,7 @@ of 5 x 25.00 EUR under keep_it_below 30.00 was refunded whole, with nothing sent
 
 from __future__ import annotations
 
+from domain.codes import coded
 from domain.models import ReturnLineState
 from domain.policy import PolicySettings, decide, needs_review, settle
 from tests.domain.test_policy import NOW, order, req
@@ -46,9 +47,7 @@ def test_the_refund_review_threshold_counts_the_order_s_other_returns():
     lines = [ReturnLineState(decision=x, accepted_quantity=x.quantity, condition="new") for x in decision.lines]
     settled = settle(lines, policy)
     assert needs_review(lines, settled, policy) == []
-    assert needs_review(lines, settled, policy, others=2500) == [
-        "refund with the order's other returns is above the review threshold"
-    ]
+    assert needs_review(lines, settled, policy, others=2500) == [coded("review_above_threshold_with_others")]
     # Store credit is no refund: the threshold is about money leaving the shop.
     credit = decide(order(), [req(resolution="store_credit")], {}, NOW, policy)
     credit_lines = [ReturnLineState(decision=x, accepted_quantity=x.quantity, condition="new") for x in credit.lines]
