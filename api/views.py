@@ -43,6 +43,8 @@ class ReturnLineView(BaseModel):
     price_difference: int = 0
     exchange_fee: int = 0
     difference_to: str = "refund"
+    outcome: str | None = None  # the inspection's outcome (issue 18): staff only, None for shoppers
+    photos: list[str] = []  # inspection photo ids (GET .../photos/{id}): staff only, [] for shoppers
 
 
 class ShipmentView(BaseModel):
@@ -171,7 +173,9 @@ def return_view(
                                     restock=line.restock, note=line.note if staff else "",
                                     exchanged_quantity=line.exchanged_quantity, reasons=d.reasons,
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
-                                    exchange_fee=d.exchange_fee, difference_to=d.difference_to))  # fmt: skip
+                                    exchange_fee=d.exchange_fee, difference_to=d.difference_to,
+                                    outcome=line.outcome if staff else None,
+                                    photos=list(line.photos) if staff else []))  # fmt: skip
     code = st.store_credit_code
     return ReturnView(
         id=st.id, order_number=st.order_number, status=st.status, lines=lines,
