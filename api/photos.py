@@ -4,6 +4,7 @@ comments) survives, and kept in PostgreSQL (`inspection_photos`). Staff only: no
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import warnings
 
@@ -16,6 +17,7 @@ from db.models import InspectionPhoto
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MiB, as sent
 MAX_PIXELS = 50_000_000  # a 4 KB PNG can claim 100,000 x 100,000 pixels: refused before decoding
+PHOTO_ID = re.compile(r"[0-9a-f]{32}")  # as store() makes them; anything else is no photo, unread
 TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
@@ -73,7 +75,7 @@ async def lines_of(db: AsyncSession, rid: str, ids: list[str]) -> dict[str, str]
 
 
 async def photo(db: AsyncSession, rid: str, photo_id: str) -> InspectionPhoto | None:
-    found = await db.get(InspectionPhoto, photo_id) if len(photo_id) == 32 else None
+    found = await db.get(InspectionPhoto, photo_id) if PHOTO_ID.fullmatch(photo_id) else None
     return found if found is not None and found.return_id == rid else None
 
 

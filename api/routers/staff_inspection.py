@@ -54,6 +54,8 @@ def inspection_errors(message: str, t: Any) -> dict[str, str]:
 
 async def _multipart_of(request: Request) -> tuple[dict[str, list[str]], dict[str, list[bytes]]]:
     """The form's fields and files (multipart or url-encoded), after the same CSRF check as every staff form."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await PAGES.form_of(request), {}  # url-encoded, without photos: read as every staff form is
     if int(request.headers.get("content-length") or 0) > MAX_FORM:
         raise HTTPException(413, "the form is larger than its photos may be")
     fields: dict[str, list[str]] = {}
