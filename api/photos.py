@@ -38,18 +38,24 @@ def clean(data: bytes, field: str = "file") -> tuple[bytes, str]:
                 im.load()
                 upright = ImageOps.exif_transpose(im)  # the camera's orientation applied, as its EXIF goes
                 picture = upright.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as e:  # fmt: skip
+    except ServiceError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ServiceError(422, f"{field}: a photo must be a JPEG, PNG or WebP image") from e
+    except Exception as e:  # noqa: BLE001 - a damaged file makes Pillow raise almost anything (OSError, struct.error, ...)
+        raise ServiceError(422, f"{field}: the photo could not be read as an image") from e
     for key in [k for k in picture.info if k != "transparency"]:  # keep the pixels' transparency, no metadata
         del picture.info[key]
     out = io.BytesIO()
-    if kind == "JPEG":
-        picture.save(out, "JPEG", quality=90, optimize=True)
-    elif kind == "WEBP":
-        picture.save(out, "WEBP", quality=90)
-    else:
-        picture.save(out, "PNG", optimize=True)
+    try:
+        if kind == "JPEG":
+            picture.save(out, "JPEG", quality=90, optimize=True)
+        elif kind == "WEBP":
+            picture.save(out, "WEBP", quality=90)
+        else:
+            picture.save(out, "PNG", optimize=True)
+    except (OSError, ValueError) as e:  # a pixel mode the format cannot be written in again
+        raise ServiceError(422, f"{field}: the photo could not be read as an image") from e
     return out.getvalue(), TYPES[kind]
 
 
