@@ -110,7 +110,8 @@ async def warehouse(
 ) -> Response:
     code = code.strip()[:254]
     # After an inspection (api.routers.staff_inspection): confirmed here, the scan field ready for the next parcel.
-    done = inspected if 0 < len(inspected) <= 40 and await db.get(ReturnRow, inspected) is not None else ""
+    known = inspected and problem(inspected, ReturnId) is None and await db.get(ReturnRow, inspected) is not None
+    done = inspected if known else ""
     if problem(code, Search):  # a scanner's stray control character: no parcel or return has it
         return render(request, "staff/warehouse.html", {"queue": [], "code": shown(code), "unknown": True}, who, 422)
     if code:
