@@ -712,7 +712,7 @@ def catalog(w: World) -> dict[str, Op]:
             },
         ),  # fmt: skip
         f"POST {returns}/inspection": Op(
-            "received",
+            "photo",  # received, with a photo of L1 to name
             staff("warehouse"),
             path={"rid": rid},
             consumes=True,
@@ -724,6 +724,8 @@ def catalog(w: World) -> dict[str, Op]:
                         "condition": "opened",
                         "restock": True,
                         "note": "Worn once.",
+                        "outcome": "used",
+                        "photos": [t.photo],
                     }
                 ]
             },
