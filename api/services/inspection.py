@@ -21,6 +21,6 @@ class InspectionIn(Strict):
 
 
 async def inspect(db: AsyncSession, temporal: Client, rid: str, who: Staff, body: InspectionIn) -> ReturnState:
-    await check_named(db, rid, [(x.line_id, list(x.photos)) for x in body.lines])
+    await check_named(db, rid, who, [(x.line_id, list(x.photos)) for x in body.lines])
     inspection = Inspection(lines=body.lines, inspected_by=who.name)
     return await change(db, temporal, rid, who, RECORD_INSPECTION, inspection)

@@ -38,13 +38,18 @@ async def upload(db: AsyncSession, rid: str, who: Staff, line_id: str, data: byt
     return PhotoOut(id=photo_id, line_id=line_id, content_type=content_type, size=len(cleaned))
 
 
-async def check_named(db: AsyncSession, rid: str, lines: list[tuple[str, list[str]]]) -> None:
-    """An inspection names only photos uploaded for that very line of this return, each once (422 otherwise)."""
+async def check_named(db: AsyncSession, rid: str, who: Staff, lines: list[tuple[str, list[str]]]) -> None:
+    """An inspection names only photos uploaded for that very line of this return, each once (422 otherwise). A
+    return the caller cannot see is not found first; a line not in the return is the workflow's to refuse."""
     wanted = [pid for _, ids in lines for pid in ids]
     if not wanted:
         return
+    row = await visible_return(db, rid, who)
+    ours = {x.decision.line_id for x in ReturnState.model_validate(row.state).lines}
     found = await photos.lines_of(db, rid, wanted)
     for i, (line_id, ids) in enumerate(lines):
+        if line_id not in ours:
+            continue
         if len(set(ids)) != len(ids):
             raise ServiceError(422, f"lines[{i}].photos: a photo is named twice")
         if any(found.get(pid) != line_id for pid in ids):
