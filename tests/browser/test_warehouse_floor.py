@@ -1,4 +1,4 @@
-"""Issue 18's warehouse floor in Chromium on a tablet (820 px), in English and Portuguese, against `reverso dev`: a
+"""Issue 18's warehouse floor in Chromium on a tablet (820 px) and a desk (1280 px), in English and Portuguese, against `reverso dev`: a
 worker invited with `reverso staff invite` sets a password and signs in with it, receives a parcel the carrier still
 shows in transit, inspects it as a wrong item with a photo, and is back at the scan field for the next parcel;
 finance then sees the photo beside the review."""
@@ -23,7 +23,7 @@ expect = sync_api.expect
 
 pytestmark = needs_chromium
 
-TABLET = {"width": 820, "height": 1180}
+SIZES = {820: {"width": 820, "height": 1180}, 1280: {"width": 1280, "height": 800}}  # a tablet, a desk
 PASSWORD = "forklift pallet tape gun"
 WORDS = {
     "en": {"receive": "Receive the parcel", "record": "Record the inspection", "done": "recorded",
@@ -76,12 +76,13 @@ def person(stack: DevStack, page: Any, role: str, lands: str) -> None:
     page.wait_for_url(f"**{lands}")
 
 
+@pytest.mark.parametrize("width", [820, 1280])
 @pytest.mark.parametrize("lang", ["en", "pt"])
 def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees_it(
-    stack: DevStack, shop: Shop, request: pytest.FixtureRequest, lang: str
+    stack: DevStack, shop: Shop, request: pytest.FixtureRequest, lang: str, width: int
 ) -> None:
     page = request.getfixturevalue("page" if lang == "en" else "page_pt")
-    page.set_viewport_size(TABLET)
+    page.set_viewport_size(SIZES[width])
     words = WORDS[lang]
     rid, tracking = in_transit(shop)
     nxt, next_tracking = in_transit(shop)
@@ -102,14 +103,14 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     page.locator("#l0-condition").select_option("opened")
     page.locator("#l0-outcome").select_option("wrong_item")
     page.locator("#l0-photos").set_input_files([{"name": "tee.png", "mimeType": "image/png", "buffer": phone_photo()}])
-    snap(page, f"warehouse-inspection-{lang}")
+    snap(page, f"warehouse-inspection-{lang}-{width}")
     page.get_by_role("button", name=words["record"]).click()
     page.wait_for_url(f"**/staff/warehouse?inspected={rid}")
     expect(page.locator("#inspected")).to_contain_text(rid)
     expect(page.locator("#inspected")).to_contain_text(words["done"])
     scan = page.get_by_label(words["scan"])
     expect(scan).to_be_focused()
-    snap(page, f"warehouse-scan-next-{lang}")
+    snap(page, f"warehouse-scan-next-{lang}-{width}")
     scan.fill(next_tracking)  # the next parcel
     scan.press("Enter")
     page.wait_for_url(f"**/staff/returns/{nxt}")
@@ -122,7 +123,7 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     thumb = item.locator(".photos img")
     expect(thumb).to_have_count(1)
     assert thumb.evaluate("img => img.complete && img.naturalWidth === 40")  # the photo itself loaded
-    snap(page, f"finance-photo-{lang}")
+    snap(page, f"finance-photo-{lang}-{width}")
     page.goto(f"{stack.api_url}/staff/returns/{rid}")
     expect(page.locator(".photos img")).to_have_count(1)
     href = page.locator(".photos a").get_attribute("href")
