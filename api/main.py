@@ -19,6 +19,7 @@ from api.routers import (
     health,
     integrations,
     logistics,
+    photos,
     policy,
     portal,
     portal_pages,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A use case's refusal (api.services) and any other HTTP error: {detail, code} (api.services.errors).
     app.add_exception_handler(ServiceError, as_http)
     app.add_exception_handler(StarletteHTTPException, http_with_code)
-    for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):
+    for module in (health, integrations, logistics, photos, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     health.install(app)  # 503 + Retry-After while the database is unreachable
     log_privacy.install()  # no e-mail (search) or store-credit code in access log lines

@@ -52,6 +52,8 @@ class ReturnLineView(BaseModel):
     exchange_fee: int = 0
     difference_to: str = "refund"
     exchange_title: str = ""  # the replacement's title, for pages that name it without its SKU
+    outcome: str | None = None  # the inspection's outcome (issue 18): staff only, None for shoppers
+    photos: list[str] = []  # inspection photo ids (GET .../photos/{id}): staff only, [] for shoppers
 
 
 class ShipmentView(BaseModel):
@@ -220,7 +222,8 @@ def return_view(
                                     exchanged_quantity=line.exchanged_quantity, reasons=why, reason_codes=why_codes,
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
                                     exchange_fee=d.exchange_fee, difference_to=d.difference_to,
-                                    exchange_title=d.exchange_title))  # fmt: skip
+                                    exchange_title=d.exchange_title, outcome=line.outcome if staff else None,
+                                    photos=list(line.photos) if staff else []))  # fmt: skip
     decision_texts, decision_codes = said(st.decision_reasons, st.decision_codes, reader)
     code = st.store_credit_code
     return ReturnView(

@@ -315,3 +315,17 @@ class StaffAccountToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _now()
+
+
+class InspectionPhoto(Base):
+    """A photo the warehouse took of an inspected line (issue 18), re-encoded without its metadata (api.photos).
+    Uploaded before the inspection that names it; served to staff only."""
+
+    __tablename__ = "inspection_photos"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # 32 hex digits, random
+    return_id: Mapped[str] = mapped_column(String(40), ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(20))  # image/jpeg, image/png or image/webp
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()

@@ -37,6 +37,11 @@ AttentionCode = Literal[
 # What staff may do about it (POST /api/v1/returns/{id}/resolve).
 ResolveAction = Literal["retry", "store_credit", "refund_outside", "refund_without_receipt", "close", "reopen"]
 Condition = Literal["new", "opened", "damaged"]
+# What the warehouse found in the parcel, beside the condition (issue 18); money still follows accepted_quantity.
+Outcome = Literal["as_described", "damaged", "used", "wrong_item", "empty_box"]
+MAX_PHOTOS = 3  # photos per inspected line
+# A stored inspection photo's id (api/photos.py: 32 lowercase hex digits).
+PhotoId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 # The normalized scan kinds every carrier adapter maps onto (activities/carriers/base.py TrackingStatus).
 CarrierEventKind = Literal[
     "pre_transit", "in_transit", "out_for_delivery", "delivered", "exception", "returned_to_sender"
@@ -197,6 +202,8 @@ class InspectionLine(Strict):
     condition: Condition
     restock: bool
     note: Note = ""
+    outcome: Outcome | None = None
+    photos: Annotated[list[PhotoId], Field(max_length=MAX_PHOTOS)] = []  # ids from POST .../photos, this line's
 
 
 class Inspection(Strict):
@@ -270,6 +277,8 @@ class ReturnLineState(BaseModel):
     condition: Condition | None = None
     restock: bool | None = None
     note: str = ""
+    outcome: Outcome | None = None  # staff only, as the note
+    photos: list[str] = []  # inspection photo ids: staff only
     refunded: int = 0
     credited: int = 0
     exchanged_quantity: int = 0

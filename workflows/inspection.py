@@ -26,6 +26,7 @@ async def record(ctx: ReturnContext, inspection: Inspection) -> ReturnState:
         got = by_id[line.decision.line_id]
         line.accepted_quantity, line.condition = got.accepted_quantity, got.condition
         line.restock, line.note = got.restock, ctx.storable(got.note, f"lines[{i}].note")
+        line.outcome, line.photos = got.outcome, list(got.photos)  # photo ids the API checked against the table
     lines = [{"line": x.line_id, "accepted": x.accepted_quantity, "condition": x.condition} for x in inspection.lines]
     by = ctx.storable(inspection.inspected_by, "inspection.inspected_by")
     ctx.log(state.status, "inspected", by=by, lines=lines)  # the notes are for staff

@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
     import workflows.exceptions as exceptions
     from domain.models import CarrierEvent, ReturnState, Shipment
     from workflows.context import ReturnContext
-    from workflows.contracts import WrongStatus
     from workflows.publish import mail, project
     from workflows.shipping import TICK, void_labels
 
@@ -58,6 +57,8 @@ async def carrier_event(ctx: ReturnContext, event: CarrierEvent) -> None:
     shipment = ours[0]
     if shipment.status == "returned_to_sender":
         return  # the parcel is on its way back (or back): its later scans are not the return's
+    if shipment.status == "delivered" and state.status not in ("awaiting_shipment", "in_transit", "expired"):
+        return  # received (at the dock, or delivered): the carrier's later scans change nothing
     if state.status == "expired":
         on_time = _late(ctx, shipment, event)
         if on_time is None:
@@ -287,6 +288,8 @@ async def close_receiving(ctx: ReturnContext, by: str) -> ReturnState:
     """The warehouse takes what came: the return is received and the parcels that never arrived are logged."""
     state = ctx.state
     by = ctx.storable(by, "close_receiving.by")
+    if state.status in ("awaiting_shipment", "in_transit") and not any(s.status == "delivered" for s in ctx.inbound()):
+        return await _receive_at_dock(ctx, by)
     missing = _missing_parcels(ctx)
     await void_labels([s for s in missing if s.status == "label_created"])  # never scanned: refunded by the carrier
     if state.status != "in_transit":  # the last parcel was delivered meanwhile: received already
@@ -302,7 +305,21 @@ async def close_receiving(ctx: ReturnContext, by: str) -> ReturnState:
     return state
 
 
+async def _receive_at_dock(ctx: ReturnContext, by: str) -> ReturnState:
+    """The parcel is at the dock before the carrier said it was delivered (issue 18): it is received as scanned.
+    The return is taken as a whole, every current label's parcel as arrived; the carrier's later scans of a
+    delivered parcel of a received return change nothing (carrier_event)."""
+    state = ctx.state
+    arrived = ctx.valid_labels()
+    for s in arrived:
+        s.status = "delivered"
+    ctx.parcels.stuck.clear()
+    ctx.parcels.lost.clear()
+    ctx.calm()
+    ctx.transition("received", "received_at_dock", by=by, tracking_numbers=[s.tracking_number for s in arrived])
+    await project(ctx)
+    return state
+
+
 def validate_close_receiving(ctx: ReturnContext) -> None:
-    ctx.require("in_transit")
-    if not any(s.status == "delivered" for s in ctx.inbound()):
-        raise WrongStatus("status: no parcel of this return has been delivered yet")
+    ctx.require("awaiting_shipment", "in_transit")

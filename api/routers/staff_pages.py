@@ -8,26 +8,22 @@ through the use cases the JSON API runs (api.services), so the workflow validate
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from api import staff_console
 from api.auth import Staff, close_console_session, open_console_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
-from api.pages import first, first_error, problem, secure, whole_number
+from api.pages import first, problem, secure
 from api.reads import visible_state
 from api.routers.returns import workflow_url
 from api.services.approve import approve as approve_return
 from api.services.errors import ServiceError
-from api.services.inspection import InspectionIn
-from api.services.inspection import inspect as inspect_return
 from api.services.receive import close_receiving
 from api.services.reject import RejectIn
 from api.services.reject import reject as reject_return
@@ -55,7 +51,7 @@ from api.views import return_view
 from db.models import ReturnRow
 from db.queries import list_returns, return_by_tracking
 from db.queues import queue, year_of_returns
-from domain.models import FINAL_STATUSES, MAX_QUANTITY, Condition, InspectionLine, ReturnState
+from domain.models import FINAL_STATUSES, Condition, Outcome
 from domain.money import format_amount
 from domain.text import Note, RequiredNote, ReturnId, Search, shown
 from workflows.contracts import AmountTooLarge
@@ -64,7 +60,6 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 CONDITIONS: tuple[Condition, ...] = ("new", "opened", "damaged")
 PAGE_SIZE = 20
-LINE_ERROR = re.compile(r"^lines\[(\d+)\]\.(\w+): (.*)$")
 
 
 # --- sign in and out -------------------------------------------------------------------------------
@@ -111,8 +106,13 @@ async def logout(request: Request, db: DbSession) -> Response:
 
 
 @router.get("/warehouse", response_class=HTMLResponse)
-async def warehouse(request: Request, who: WarehousePage, db: DbSession, code: str = "") -> Response:
+async def warehouse(
+    request: Request, who: WarehousePage, db: DbSession, code: str = "", inspected: str = ""
+) -> Response:
     code = code.strip()[:254]
+    # After an inspection (api.routers.staff_inspection): confirmed here, the scan field ready for the next parcel.
+    known = inspected and problem(inspected, ReturnId) is None and await db.get(ReturnRow, inspected) is not None
+    done = inspected if known else ""
     if problem(code, Search):  # a scanner's stray control character: no parcel or return has it
         return render(request, "staff/warehouse.html", {"queue": [], "code": shown(code), "unknown": True}, who, 422)
     if code:
@@ -122,8 +122,8 @@ async def warehouse(request: Request, who: WarehousePage, db: DbSession, code: s
         if rid is not None:
             return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
     received = await queue(db, "received")
-    return render(request, "staff/warehouse.html", {"queue": received, "code": code, "unknown": bool(code)}, who,
-                  status_code=404 if code else 200)  # fmt: skip
+    return render(request, "staff/warehouse.html", {"queue": received, "code": code, "unknown": bool(code),
+                  "inspected": done}, who, status_code=404 if code else 200)  # fmt: skip
 
 
 # --- finance ---------------------------------------------------------------------------------------
@@ -223,7 +223,8 @@ async def detail(
            "review": r.status == "pending_refund_review" and who.role in ("finance", "admin"),
            "decide": r.status == "pending_approval" and who.role == "admin"}  # fmt: skip
     ctx: dict[str, Any] = {"r": r, "row": row, "can": can, "errors": errors or {}, "sent": sent or {},
-                           "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS}  # fmt: skip
+                           "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS,
+                           "outcomes": get_args(Outcome)}  # fmt: skip
     if can["review"] or r.status == "pending_refund_review":
         ctx.update(await review_facts(db, row, settings.policy), history=await year_of_returns(db, row.email))
         ctx["refundable_major"] = major(ctx["refundable"], r.amounts.currency)
@@ -270,59 +271,6 @@ async def _label_file(
         return await label_response(await label_row(db, rid, direction, parcel), fmt)
     except ServiceError as e:  # staff read the reason: which format cannot be made, and why
         return render(request, "staff/not_found.html", {"reason": e.detail}, who, status_code=404)
-
-
-def inspection_errors(message: str, t: Any) -> dict[str, str]:
-    """The workflow's "lines[i].field: why" messages keyed "l{i}-field"; anything else under "action"."""
-    errors: dict[str, str] = {}
-    for part in message.split("; "):
-        m = LINE_ERROR.match(part)
-        if m and m.group(2) == "accepted_quantity":
-            key = f"l{m.group(1)}-accepted"
-            errors[key] = errors.get(key, "") + m.group(3)
-        else:
-            errors["action"] = (errors.get("action", "") + "; " + part).lstrip("; ")
-    return errors
-
-
-@router.post("/returns/{rid}/inspection", response_class=HTMLResponse)
-async def inspect(
-    rid: ReturnId, request: Request, posted: WarehouseForm, db: DbSession, temporal: TemporalClient
-) -> Response:
-    who, form = posted.who, posted.form
-    row = await db.get(ReturnRow, rid)
-    if row is None:
-        return not_found(request, who)
-    t = translator(choose_lang(request))
-    sent = {k: v[0] for k, v in form.items() if k != "csrf"}
-    lines, errors = [], {}
-    for i, line in enumerate(ReturnState.model_validate(row.state).lines):
-        qty, given = first(form, f"l{i}-accepted"), first(form, f"l{i}-condition")
-        condition = next((c for c in CONDITIONS if c == given), None)  # the form's string as a Condition
-        accepted, note = whole_number(qty, MAX_QUANTITY), first(form, f"l{i}-note")
-        if accepted is None:
-            errors[f"l{i}-accepted"] = t("staff.whole_number")
-        if condition is None:
-            errors[f"l{i}-condition"] = t("staff.required")
-        if why := problem(note, Note):  # the form shows no error beside a note: named in the page's alert
-            errors["action"] = f"lines[{i}].note: {why}"
-        if errors or accepted is None or condition is None:
-            continue
-        try:
-            lines.append(InspectionLine(line_id=line.decision.line_id, accepted_quantity=accepted,
-                                        condition=condition,
-                                        restock=first(form, f"l{i}-restock") == "on", note=note))  # fmt: skip
-        except ValidationError as e:
-            errors[f"l{i}-accepted"] = first_error(e)
-    if not errors:
-        try:
-            await inspect_return(db, temporal, rid, who, InspectionIn(lines=lines))
-            return RedirectResponse(f"/staff/returns/{rid}", status_code=303)
-        except ServiceError as e:
-            if e.status not in (409, 422):
-                raise
-            errors = inspection_errors(e.text, t)
-    return await detail(rid, request, db, who, errors, 422, sent)
 
 
 @router.post("/returns/{rid}/review", response_class=HTMLResponse)
@@ -395,8 +343,9 @@ async def receive(
 
 def install(app: FastAPI) -> None:
     """Add the staff consoles (static files are mounted by the portal's install)."""
-    from api.routers import staff_exceptions  # it builds on this module's pages
+    from api.routers import staff_exceptions, staff_inspection  # they build on this module's pages
 
     staff_console.install(app)
     app.include_router(router)
     app.include_router(staff_exceptions.router)
+    app.include_router(staff_inspection.router)

@@ -78,7 +78,13 @@ async def test_a_nul_in_an_inspection_note_is_refused_and_the_return_waits(clien
     assert "U+0000" in r.json()["detail"][0]["reason"], r.json()
 
     await console(client, warehouse)
-    form = {"l0-accepted": "1", "l0-condition": "new", "l0-restock": "on", "l0-note": f"bad{NUL}note"}
+    form = {
+        "l0-accepted": "1",
+        "l0-condition": "new",
+        "l0-outcome": "as_described",
+        "l0-restock": "on",
+        "l0-note": f"bad{NUL}note",
+    }
     page = await console_post(client, f"/staff/returns/{ret['id']}/inspection", form)
     assert page.status_code == 422, page.text
     assert 'id="action-error"' in page.text and "lines[0].note" in page.text and "U+0000" in page.text
@@ -355,7 +361,7 @@ async def test_console_quantities_that_are_not_typed_digits_show_the_form_again(
     await returns.deliver(ret, headers)
     await console(client, await tokens.staff("warehouse"))
     for accepted in ("²", "9" * 5000):
-        form = {"l0-accepted": accepted, "l0-condition": "new", "l0-restock": "on"}
+        form = {"l0-accepted": accepted, "l0-condition": "new", "l0-outcome": "as_described", "l0-restock": "on"}
         page = await console_post(client, f"/staff/returns/{ret['id']}/inspection", form)
         assert page.status_code == 422 and 'id="l0-accepted-error"' in page.text, page.text
     assert (await returns.get(ret["id"], headers))["status"] == "received"

@@ -243,6 +243,7 @@ class Target:
     tracking: str = ""  # the return's first inbound parcel
     code: str = ""  # store credit
     payment: str = ""  # the order's PaymentIntent
+    photo: str = ""  # an inspection photo of the return's line L1 (kind "photo")
 
     @property
     def shopper(self) -> dict[str, str]:
@@ -372,6 +373,14 @@ class Maker:
             self.wait(t.rid, lambda r: r["status"] == "in_transit", "in transit")
             self.scan(t.tracking, "returned_to_sender")
             self.wait(t.rid, lambda r: r["attention_code"] == "returned_to_sender", "returned to the shopper")
+        if kind == "photo":  # received, with a photo of its line uploaded (issue 18)
+            self.scan(t.tracking, "delivered")
+            self.wait(t.rid, lambda r: r["status"] == "received", "received")
+            content, ctype = photo_upload()
+            a = self.http.send("POST", f"/api/v1/returns/{t.rid}/photos", {**self.staff("warehouse"),
+                               "content-type": ctype}, content)  # fmt: skip
+            assert a.status == 201, f"making a target: photo upload -> {a.status} {a.text[:300]}"
+            t.photo = a.json()["id"]
         if kind == "split":  # one parcel of two delivered: the console offers to close receiving
             self.scan(t.tracking, "in_transit")
             self.wait(t.rid, lambda r: r["status"] == "in_transit", "in transit")
@@ -572,6 +581,7 @@ class Op:
     signer: Callable[[bytes, dict[str, Any]], dict[str, Any]] | None = None  # webhooks: sign the body as sent
     follow: Callable[[Target, Sent], None] | None = None  # where an accepted value goes next
     alone: bool = False  # it changes how returns are decided: no returns are made in the background meanwhile
+    multipart: Callable[[Target], tuple[bytes, str]] | None = None  # a valid non-JSON body: (content, content-type)
 
 
 @dataclass
@@ -683,6 +693,12 @@ def catalog(w: World) -> dict[str, Op]:
             body=lambda t: {"reason": "Not as described: the tag is missing."},
         ),
         f"POST {returns}/receive": Op("split", staff("warehouse"), path={"rid": rid}, consumes=True),
+        f"POST {returns}/photos": Op(
+            "received", staff("warehouse"), path={"rid": rid}, consumes=True, multipart=lambda t: photo_upload()
+        ),  # fmt: skip
+        f"GET {returns}/photos/{{photo_id}}": Op(
+            "photo", staff("finance"), path={"rid": rid, "photo_id": lambda t: t.photo}
+        ),  # fmt: skip
         f"POST {returns}/resolve": Op(
             "returned",
             staff("admin"),
@@ -696,7 +712,7 @@ def catalog(w: World) -> dict[str, Op]:
             },
         ),  # fmt: skip
         f"POST {returns}/inspection": Op(
-            "received",
+            "photo",  # received, with a photo of L1 to name
             staff("warehouse"),
             path={"rid": rid},
             consumes=True,
@@ -708,6 +724,8 @@ def catalog(w: World) -> dict[str, Op]:
                         "condition": "opened",
                         "restock": True,
                         "note": "Worn once.",
+                        "outcome": "used",
+                        "photos": [t.photo],
                     }
                 ]
             },
@@ -798,6 +816,18 @@ def follow_policy(w: World, s: Sent) -> None:
         w.maker.call("PUT", "/api/v1/policy", w.staff("admin"), w.policy)
 
 
+def photo_upload() -> tuple[bytes, str]:
+    """A multipart body with one small PNG of line L1, as the warehouse uploads it (issue 18)."""
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(png, "PNG")
+    request = httpx.Request("POST", "http://x/", data={"line_id": "L1"}, files={"file": ("p.png", png.getvalue())})
+    return request.read(), request.headers["content-type"]
+
+
 def follow_inventory(w: World, s: Sent) -> None:
     """An inventory item that took a hostile value in is offered as an exchange: the portal's page and an estimate."""
     t = w.target("order")
@@ -835,6 +865,8 @@ def run_operation(w: World, key: str, op: Op) -> None:
         content = raw if raw is not None else (encode_body(sent_body) if sent_body is not None else None)
         if content is not None:
             all_headers["content-type"] = "application/json"
+        elif op.multipart is not None:
+            content, all_headers["content-type"] = op.multipart(target)
         if op.signer is not None:
             all_headers = op.signer(content or b"", all_headers)
         a = w.send(method, url, all_headers, content)

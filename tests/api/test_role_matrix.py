@@ -65,7 +65,10 @@ MATRIX: dict[tuple[str, str], Op] = {
                                                         admin=409)),
     ("POST", "/api/v1/returns/{rid}/approve"): Op(staff_only(ok=409)),
     ("POST", "/api/v1/returns/{rid}/label"): Op(expect(409, none=401, other_shopper=404)),  # only awaiting shipment
-    ("POST", "/api/v1/returns/{rid}/receive"): Op(staff_only("warehouse", ok=409)),
+    # Received at the dock (issue 18) by the first allowed caller, admin; the warehouse then finds it received.
+    ("POST", "/api/v1/returns/{rid}/receive"): Op({**staff_only("warehouse", ok=409), "admin": 200}),
+    ("POST", "/api/v1/returns/{rid}/photos"): Op(staff_only("warehouse", ok=422), json={}),  # not multipart
+    ("GET", "/api/v1/returns/{rid}/photos/{photo_id}"): Op(staff_only("warehouse", "finance", ok=404)),
     ("POST", "/api/v1/returns/{rid}/resolve"): Op(staff_only("warehouse", "finance", ok=422), json={}),
     ("POST", "/api/v1/returns/{rid}/reject"): Op(staff_only(ok=409), json={"reason": "matrix"}),
     ("POST", "/api/v1/returns/{rid}/inspection"): Op(staff_only("warehouse", ok=422), json={}),
@@ -111,7 +114,7 @@ async def world(client, shop, returns, tokens, settings) -> dict[str, Any]:
 async def test_each_caller_gets_exactly_its_answer(client, world, op):
     method, template = op
     spec = MATRIX[op]
-    path = template.format(rid=world["rid"], code=world["code"], sku="TEE-M", version=0)
+    path = template.format(rid=world["rid"], code=world["code"], sku="TEE-M", version=0, photo_id="0" * 32)
     got = {}
     for role in ROLES:
         body = spec.json

@@ -166,6 +166,7 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
 
     line.get_by_label("Accepted quantity").fill("3")
     line.get_by_label("Condition").select_option("opened")
+    line.get_by_label("Outcome").select_option("damaged")
     page.get_by_role("button", name="Record the inspection").click()
     expect(page.locator("#l0-accepted-error")).to_have_text("3 is more than the 2 returned")
     expect(page.locator("#l0-accepted")).to_have_attribute("aria-invalid", "true")
@@ -176,7 +177,8 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     line.get_by_label("Put back in stock").uncheck()
     line.get_by_label("Note").fill("one tee torn")
     page.get_by_role("button", name="Record the inspection").click()
-    page.wait_for_url(f"**/staff/returns/{rid}")
+    page.wait_for_url(f"**/staff/warehouse?inspected={rid}")  # ready for the next parcel (issue 18)
+    page.goto(f"{stack.api_url}/staff/returns/{rid}")
     expect(page.locator("#status-text")).to_have_text("Refund review", timeout=30_000)
     expect(page.locator("#timeline")).to_contain_text(
         "inspected by the warehouse: L1: 1 accepted (damaged) (wanda-warehouse)"

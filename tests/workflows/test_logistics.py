@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 from activities.carriers.local import LocalCarrier
 from db.models import ShipmentRow
 from domain.messages import LabelRequest, ReturnInput, SubmitRequest
-from domain.models import CarrierEvent, ReturnLineRequest, ReturnState, Shipment
+from domain.models import CarrierEvent, Inspection, InspectionLine, ReturnLineRequest, ReturnState, Shipment
 from tests.support.timeline import messages, said
 from tests.workflows.policy_versions import policy
 from tests.workflows.test_return_workflow import (  # noqa: F401  (the two autouse fixtures apply here too)
@@ -78,6 +78,18 @@ async def signal_handled(handle: WorkflowHandle) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the signal was never handled")
+
+
+async def signals_handled(handle: WorkflowHandle, count: int) -> None:
+    """Until `count` signals are in the history (a signal sent while a task runs is written after it) and a workflow
+    task has completed after the last: their handlers have run."""
+    for _ in range(200):
+        kinds = [e.event_type for e in (await handle.fetch_history()).events]
+        signalled = [i for i, k in enumerate(kinds) if k == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        if len(signalled) >= count and EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in kinds[signalled[-1] :]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} signals were never handled")
 
 
 def inbound(state: ReturnState) -> list:
@@ -221,9 +233,6 @@ async def test_warehouse_closes_receiving_and_the_missing_parcel_is_logged(ts_en
     one, two = inbound(answer)
     await scan(handle, one.tracking_number, "in_transit")
     await until(handle, lambda st: st.status == "in_transit")
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
-    assert "no parcel of this return has been delivered yet" in str(err.value.cause)
     await scan(handle, one.tracking_number, "delivered")
     await until(handle, lambda st: inbound(st)[0].status == "delivered")
     state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
@@ -238,6 +247,52 @@ async def test_warehouse_closes_receiving_and_the_missing_parcel_is_logged(ts_en
     assert voided is not None
     await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer))
     assert await handle.result() == "completed"
+
+
+async def test_a_parcel_at_the_dock_still_in_transit_is_received_as_scanned(ts_env, worker, shop, settings):
+    """Issue 18: the warehouse has the parcel before the carrier says it is delivered; the later scan changes
+    nothing, and the inspection's outcome and photos stay on the line."""
+    order = await shop.order()
+    handle, answer = await start(ts_env, settings, order.number)
+    tracking = tracking_of(answer)
+    await scan(handle, tracking, "in_transit")
+    await until(handle, lambda st: st.status == "in_transit")
+    state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
+    assert state.status == "received"
+    assert state.timeline[-1].message == f"received at the warehouse before the carrier's delivery scan: {tracking}"
+    assert state.timeline[-1].by == "wh-ana"
+    assert inbound(state)[0].status == "delivered"
+    for event in ("out_for_delivery", "delivered", "exception"):
+        await scan(handle, tracking, event)
+    await signals_handled(handle, 4)  # in_transit and these three
+    after = await handle.query(ReturnWorkflow.get_state)
+    assert (after.status, after.version, len(after.timeline), after.attention) == (
+        "received", state.version, len(state.timeline), False)  # fmt: skip
+    with pytest.raises(WorkflowUpdateFailedError):  # received already: nothing to receive
+        await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
+    photo = "ab" * 16
+    inspection = Inspection(lines=[InspectionLine(line_id="L1", accepted_quantity=0, condition="new", restock=False,
+                                                  outcome="wrong_item", photos=[photo])], inspected_by="wh-ana")  # fmt: skip
+    state = await handle.execute_update(ReturnWorkflow.record_inspection, inspection)
+    assert (state.lines[0].outcome, state.lines[0].photos) == ("wrong_item", [photo])
+
+
+async def test_a_parcel_at_the_dock_before_any_scan_is_received_and_the_ship_by_date_passes_harmlessly(
+    ts_env, worker, shop, settings, mailbox
+):
+    order = await shop.order()
+    handle, answer = await start(ts_env, settings, order.number)
+    state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
+    assert state.status == "received"
+    await scan(handle, tracking_of(answer), "in_transit")
+    await scan(handle, tracking_of(answer), "delivered")
+    await signals_handled(handle, 2)
+    assert (await handle.query(ReturnWorkflow.get_state)).version == state.version
+    await ts_env.sleep(timedelta(days=40))  # past the ship-by date: the return does not expire
+    assert (await handle.query(ReturnWorkflow.get_state)).status == "received"
+    await handle.execute_update(ReturnWorkflow.record_inspection, inspect_all(answer))
+    assert await handle.result() == "completed"
+    assert "received" in mailbox.kinds(handle.id)
 
 
 async def test_by_default_the_label_lives_as_long_as_the_return(ts_env, worker, shop, settings, mailbox, db):
