@@ -66,7 +66,7 @@ async def ship_by(settings: Settings, view: ReturnView) -> datetime | None:
 
 
 def _keep_it(view: ReturnView) -> bool:
-    return any(t.message.startswith("keep it:") for t in view.timeline)
+    return any(t.code == "kept" for t in view.timeline)
 
 
 def progress(view: ReturnView, keep_it: bool) -> list[Step]:

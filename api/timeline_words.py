@@ -19,6 +19,7 @@ AMOUNTS = frozenset({"amount"})
 # Parameters a shopper does not get, in the JSON or in words: policy limits, finance's reasons, the card's words.
 SHOPPER_HIDDEN: dict[str, frozenset[str]] = {
     "finance_review": frozenset({"reasons"}),
+    "inspected": frozenset({"lines"}),  # line ids: the page explains what was not accepted by item
     "instant_exchange_hold_refused": frozenset({"reason"}),
     "difference_not_charged": frozenset({"reason"}),
     "expired": frozenset({"days"}),

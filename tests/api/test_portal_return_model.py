@@ -15,13 +15,16 @@ AT = datetime(2026, 11, 12, 10, 0, tzinfo=UTC)
 VISA = Card("visa", "4242")
 
 
-def view(status: str, *timeline: tuple[str, str], resolution: str = "refund", **more: Any) -> ReturnView:
+def view(status: str, *timeline: tuple[str, str, dict[str, Any]], resolution: str = "refund", **more: Any
+         ) -> ReturnView:  # fmt: skip
+    """A return's shopper view; `timeline`: (status, code, params) entries."""
     line = {"decision": {"line_id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 2, "unit_price": 2500,
                          "reason": "too_big", "resolution": resolution, "eligible": True, "refund": 5000,
                          "exchange_sku": "TEE-L" if resolution == "exchange" else None,
                          "exchange_title": "Tee, L" if resolution == "exchange" else ""}}  # fmt: skip
     entries = [
-        {"seq": i, "at": AT + timedelta(minutes=i), "status": s, "message": m} for i, (s, m) in enumerate(timeline)
+        {"seq": i + 1, "at": AT + timedelta(minutes=i), "status": s, "code": c, "params": p}
+        for i, (s, c, p) in enumerate(timeline)
     ]
     state = {"id": "R-1", "order_number": "A1", "email": "a@example.com", "currency": "EUR", "status": status,
              "lines": [line], "timeline": entries, "refund_total": 5000 if resolution == "refund" else 0,
@@ -45,7 +48,7 @@ def test_steps_follow_the_status_and_stop_for_a_return_that_stopped():
 
 
 def test_a_keep_it_return_skips_the_parcels_steps():
-    v = view("received", ("received", "keep it: no need to send the items back; the refund follows at once"))
+    v = view("received", ("received", "kept", {}))
     page = page_of(v, VISA, None, False, False)
     assert [(s.key, s.state) for s in page.steps] == [("requested", "done"), ("money", "current")]
     assert page.next == "keep_it" and page.keep_it
@@ -62,7 +65,7 @@ def test_next_action_and_deadline_per_state():
                                              "label_url": "", "status": "exception"}])  # fmt: skip
     page = page_of(problem, VISA, None, False, True)
     assert page.parcel_problem and page.next == "parcel_problem"
-    rejected = page_of(view("rejected", ("rejected", "rejected: worn item")), VISA, None, False, False)
+    rejected = page_of(view("rejected", ("rejected", "rejected", {"reason": "worn item"})), VISA, None, False, False)
     assert (rejected.next, rejected.rejected_reason, rejected.money) == ("rejected", "worn item", [])
 
 
