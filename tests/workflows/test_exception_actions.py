@@ -17,6 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from activities.carriers.local import LocalCarrier
 from domain.messages import LabelRequest, ReturnInput, SubmitRequest
 from domain.models import ReturnLineRequest, Shipment
+from tests.support.timeline import messages
 from tests.workflows.test_exceptions import _on_own_queue, claims_released, refusing_carrier, resolve
 from tests.workflows.test_exchanges import ledger, start_instant, state_where
 from tests.workflows.test_exchanges import scan as scan_all
@@ -50,9 +51,9 @@ async def test_closing_a_return_in_transit_frees_the_orders_units_and_voids_its_
     assert again.status == "awaiting_shipment"
     assert await handle.result() == "completed"
     assert await db.shipment_status(second) == "voided"  # never used: refunded by the carrier
-    messages = [t.message for t in done.timeline]
-    assert f"unused return label {second} voided" in messages
-    assert "the order's units this return claimed are released: they may be returned again" in messages
+    said = messages(done)
+    assert f"unused return label {second} voided" in said
+    assert "the order's units this return claimed are released: they may be returned again" in said
 
 
 async def test_closing_an_instant_exchange_in_transit_captures_its_hold(ts_env, worker, shop, settings, db):
@@ -68,7 +69,7 @@ async def test_closing_an_instant_exchange_in_transit_captures_its_hold(ts_env, 
     row = (await ledger(settings, handle.id))["hold"]
     assert (row.status, row.captured_amount) == ("captured", 2500)  # the shopper keeps the replacement
     assert stripe.PaymentIntent.retrieve(row.provider_intent_id).status == "succeeded"
-    assert any("25.00 EUR of the card hold captured after the return was closed" in t.message for t in done.timeline)
+    assert any("25.00 EUR of the card hold captured after the return was closed" in m for m in messages(done))
     assert await claims_released(db, handle.id) == [True]
 
 
@@ -99,7 +100,7 @@ async def test_a_new_label_the_carrier_refuses_puts_the_return_in_the_queue_and_
         assert not done.attention and done.resolutions == []
         assert [s.status for s in inbound(done)] == ["voided", "label_created"]
         new = inbound(done)[-1].tracking_number
-        assert any(t.message == f"new return label issued by the shop, tracking number {new}" and t.by == "fin-ana"
+        assert any(t.code == "label_reissued_for_shop" and t.params["tracking_numbers"] == [new] and t.by == "fin-ana"
                    for t in done.timeline)  # fmt: skip
         for _ in range(100):
             if "label_reissued" in mailbox.kinds(rid):

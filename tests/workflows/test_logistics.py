@@ -259,7 +259,7 @@ async def test_a_parcel_at_the_dock_still_in_transit_is_received_as_scanned(ts_e
     await until(handle, lambda st: st.status == "in_transit")
     state = await handle.execute_update(ReturnWorkflow.close_receiving, "wh-ana")
     assert state.status == "received"
-    assert state.timeline[-1].message == f"received at the warehouse before the carrier's delivery scan: {tracking}"
+    assert messages(state)[-1] == f"received at the warehouse before the carrier's delivery scan: {tracking}"
     assert state.timeline[-1].by == "wh-ana"
     assert inbound(state)[0].status == "delivered"
     for event in ("out_for_delivery", "delivered", "exception"):

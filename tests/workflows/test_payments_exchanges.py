@@ -119,10 +119,10 @@ async def test_an_instant_exchanges_difference_stripe_refuses_releases_the_hold_
     order = await shop.order(unit_price=2000)
     async with policy(settings, instant_exchange=True, return_shipping_fee=0):
         handle, answer = await start(ts_env, settings, order.number, exchange(1, dearer))
-    state = await state_where(handle, lambda s: any("card hold released after the charge failed" in x.message
-                                                    for x in s.timeline), "released the hold")  # fmt: skip
+    state = await state_where(handle, lambda s: any("card hold released after the charge failed" in m
+                                                    for m in messages(s)), "released the hold")  # fmt: skip
     assert outbound(state) == [] and state.exchange_hold == 0 and not state.attention
-    assert any("amount_too_small" in x.message for x in state.timeline)
+    assert any("amount_too_small" in m for m in messages(state))
     await deliver_and_inspect(handle, answer)
     assert await handle.result() == "completed"
     state = await handle.query(ReturnWorkflow.get_state)
