@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # A use case's refusal (api.services), answered as the HTTPException it stands for.
     app.add_exception_handler(ServiceError, as_http)
+    app.include_router(returns.csv_router)  # /api/v1/returns.csv, before /api/v1/returns/{id} (issue 18)
     for module in (health, integrations, logistics, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     health.install(app)  # 503 + Retry-After while the database is unreachable
