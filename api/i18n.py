@@ -695,4 +695,5 @@ def _pt_after(why: str) -> str:
 
 # The Exceptions queue's and the staff accounts' strings live in modules of their own that add to these tables;
 # loaded with this one, so no reader of a page or a timeline depends on which router was imported first.
+import api.i18n_admin  # noqa: E402, F401  (issue 18: the admin list's and the finance review's strings)
 from api import i18n_accounts, i18n_exceptions  # noqa: E402, F401
