@@ -195,7 +195,9 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     sign_in(page, stack, finance_token, "/staff/finance")
     item = page.locator(f"#review-{rid}")
     expect(item).to_contain_text("25.00 EUR")  # one of two tees accepted
-    expect(item).to_contain_text("line L1 was refused at inspection")
+    expect(item.locator(".why")).to_contain_text("line L1 was partly accepted at inspection (1 of 2)")  # issue 18
+    expect(item.locator(".order-total")).to_have_text("50.00 EUR")
+    expect(item.locator(".paid-with")).to_have_text("Visa ending in 4242")
     expect(item).to_contain_text("1 of 2 accepted, Damaged, dispose")
     expect(item.locator(".history")).to_contain_text("1 worth")
     snap(page, "staff-finance")
