@@ -184,7 +184,8 @@ async def test_an_empty_reject_reason_is_shown_in_the_open_section_of_its_row(cl
     r = await client.post(f"/staff/returns/{rid}/approve", data={"csrf": csrf, "back": f"/staff/returns?q={email}"})
     assert r.status_code == 303
     r = await client.post(f"/staff/returns/{rid}/approve", data={"csrf": csrf, "back": f"/staff/returns?q={email}"})
-    assert r.status_code == 409 and f'id="approve-error-{rid}"' not in r.text  # no longer pending: no section
+    assert r.status_code == 409 and f'id="approve-error-{rid}"' not in r.text  # no longer pending: no section,
+    assert f'id="row-error-{rid}"' in r.text and "this needs pending_approval" in r.text  # the reason at the top
 
 
 async def test_finance_sees_the_order_its_payment_and_refunds_beside_the_review(client, shop, returns, tokens):
