@@ -57,7 +57,7 @@ class ListQuery:
             q=params.get("q", "").strip()[:254],
             attention=params.get("attention") == "true",
             sort=params.get("sort", "") if params.get("sort") in SORT_KEYS else "-updated_at",
-            page=max(1, min(int(page), 10**5)) if page.isdigit() and len(page) < 7 else 1,
+            page=max(1, min(int(page), 10**5)) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
         )
 
     def params(self, **changes: Any) -> str:
@@ -78,7 +78,10 @@ class ListQuery:
 
 def back_query(back: str) -> ListQuery | None:
     """The list's query when a decision came from the list (its `back`), else None (it came from a return's page)."""
-    url = urlsplit(back)
+    try:
+        url = urlsplit(back)
+    except ValueError:  # not a URL at all ("http://[" and the like): not the list's
+        return None
     return ListQuery.of(dict(parse_qsl(url.query))) if url.path == LIST else None
 
 
