@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A use case's refusal (api.services) and any other HTTP error: {detail, code} (api.services.errors).
     app.add_exception_handler(ServiceError, as_http)
     app.add_exception_handler(StarletteHTTPException, http_with_code)
+    app.include_router(returns.csv_router)  # /api/v1/returns.csv, before /api/v1/returns/{id} (issue 18)
     for module in (health, integrations, logistics, photos, policy, portal, returns, store_credit, webhooks):
         app.include_router(module.router)
     health.install(app)  # 503 + Retry-After while the database is unreachable

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, get_args
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InventoryItem, OrderRow, ReturnClaim, ReturnRow, ShipmentRow
 from domain.models import FINAL_STATUSES, Order
+
+# The orders a staff list may be sorted by ("-" first: descending); each ends on the id, so pages never overlap.
+SORTS = {
+    "updated_at": (ReturnRow.updated_at,), "created_at": (ReturnRow.created_at,), "status": (ReturnRow.status,),
+    "total": (ReturnRow.refund_total + ReturnRow.store_credit_total,), "order_number": (ReturnRow.order_number,),
+    "id": (),
+}  # fmt: skip
+Sort = Literal["updated_at", "-updated_at", "created_at", "-created_at", "status", "-status", "total", "-total",
+               "order_number", "-order_number", "id", "-id"]  # fmt: skip
+SORT_KEYS: tuple[str, ...] = get_args(Sort)
 
 
 async def get_order(s: AsyncSession, number: str) -> Order | None:
@@ -31,8 +43,9 @@ async def return_by_tracking(s: AsyncSession, tracking_number: str) -> str | Non
 
 
 async def list_returns(
-    s: AsyncSession, status: str | None, q: str | None, limit: int, offset: int, attention: bool | None = None
-) -> tuple[int, list[ReturnRow]]:
+    s: AsyncSession, status: str | None, q: str | None, limit: int, offset: int, attention: bool | None = None,
+    sort: str = "-updated_at",
+) -> tuple[int, list[ReturnRow]]:  # fmt: skip
     stmt = select(ReturnRow)
     if status:
         stmt = stmt.where(ReturnRow.status == status)
@@ -56,8 +69,14 @@ async def list_returns(
             )
         )
     total = await s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = await s.scalars(stmt.order_by(ReturnRow.updated_at.desc(), ReturnRow.id).limit(limit).offset(offset))
+    rows = await s.scalars(stmt.order_by(*_order(sort)).limit(limit).offset(offset))
     return total, list(rows)
+
+
+def _order(sort: str) -> list[Any]:
+    descending, key = sort.startswith("-"), sort.removeprefix("-")
+    columns = [*SORTS.get(key, SORTS["updated_at"]), ReturnRow.id]
+    return [c.desc() if descending else c.asc() for c in columns]
 
 
 async def upsert_inventory(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import InventoryItem, ReturnRow, ShipmentRow
+from db.models import InventoryItem, RefundRow, ReturnRow, ShipmentRow
 
 
 async def queue(s: AsyncSession, status: str) -> list[ReturnRow]:
@@ -53,3 +53,14 @@ async def inbound_qr(s: AsyncSession, return_id: str) -> bytes | None:
             ShipmentRow.return_id == return_id, ShipmentRow.direction == "inbound", ShipmentRow.voided_at.is_(None)
         )
     )
+
+
+async def refunded_on_order(s: AsyncSession, order_number: str) -> list[tuple[str, int]]:
+    """(currency, amount) already paid back to the order's payment by all its returns (refunds that succeeded)."""
+    rows = await s.execute(
+        select(RefundRow.currency, func.sum(RefundRow.amount))
+        .join(ReturnRow, ReturnRow.id == RefundRow.return_id)
+        .where(ReturnRow.order_number == order_number, RefundRow.status == "succeeded")
+        .group_by(RefundRow.currency)
+    )
+    return [(c, int(v)) for c, v in rows]

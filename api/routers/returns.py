@@ -25,8 +25,10 @@ from api.errors import errors
 from api.label_files import Direction, Size, label_response, label_row
 from api.policy_access import CurrentPolicy
 from api.reads import visible_state
+from api.returns_csv import MOST_ROWS, returns_csv
 from api.services.access import NOT_FOUND, visible_return
 from api.services.approve import approve
+from api.services.bulk_approve import BulkApproveIn, BulkResult, bulk_approve
 from api.services.cancel import cancel
 from api.services.file import file_return
 from api.services.inspection import InspectionIn, inspect
@@ -35,7 +37,7 @@ from api.services.resolve import ROLES, ResolveIn, may_take, refusal, resolve
 from api.services.review import ReviewIn, review
 from api.submit_keys import KEY_HELP, KEY_PATTERN
 from api.views import CreatedReturn, ReturnView, decision_view, return_view
-from db.queries import list_returns
+from db.queries import Sort, list_returns
 from domain.models import ReturnRequest, Status
 from domain.text import ReturnId, Search
 
@@ -69,21 +71,59 @@ class ReturnPage(BaseModel):
     items: list[ReturnView]
 
 
+QueryText = Annotated[Search | None, Query(description="return id, order number, e-mail or tracking")]
+Attention = Annotated[bool | None, Query(description="true: only returns staff must look at")]
+SortBy = Annotated[Sort, Query(description='the order of the list: a field, descending with "-" first')]
+
+
 @router.get("", response_model=ReturnPage)
 async def search_returns(
     db: DbSession,
     who: StaffAny,
     settings: AppSettings,
     status: Status | None = None,
-    q: Annotated[Search | None, Query(description="return id, order number, e-mail or tracking")] = None,
+    q: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
-    attention: Annotated[bool | None, Query(description="true: only returns staff must look at")] = None,
+    attention: Attention = None,
+    sort: SortBy = "-updated_at",
 ) -> ReturnPage:
-    total, rows = await list_returns(db, status, q, limit, offset, attention=attention)
+    total, rows = await list_returns(db, status, q, limit, offset, attention=attention, sort=sort)
     nxt = offset + limit if offset + limit < total else None
     items = [return_view(r.state, workflow_url(settings, r.id), who=who) for r in rows]
     return ReturnPage(total=total, limit=limit, offset=offset, next_offset=nxt, items=items)
+
+
+# Registered before /{rid}: "returns.csv" is a path of its own, and "bulk-approve" is no return id.
+csv_router = APIRouter(prefix="/api/v1", tags=["returns"], responses=errors(401, 403, 422, 503))
+
+
+@csv_router.get("/returns.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def export_returns(
+    db: DbSession,
+    who: StaffAny,
+    status: Status | None = None,
+    q: QueryText = None,
+    limit: Annotated[int, Query(ge=1, le=MOST_ROWS)] = MOST_ROWS,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+    attention: Attention = None,
+    sort: SortBy = "-updated_at",
+) -> Response:
+    """The list's returns (same query as `GET /api/v1/returns`) as CSV, amounts in minor units."""
+    return await returns_csv(db, status, q, attention, sort, limit, offset)
+
+
+class BulkApproveOut(BaseModel):
+    results: list[BulkResult]
+
+
+@router.post("/bulk-approve", response_model=BulkApproveOut)
+async def bulk_approve_returns(
+    body: BulkApproveIn, who: Admin, db: DbSession, temporal: TemporalClient
+) -> BulkApproveOut:
+    """Approve each listed return that waits for approval; one result per id (`approved`, `not_pending` with its
+    status, `not_found`)."""
+    return BulkApproveOut(results=await bulk_approve(db, temporal, body.ids, who))
 
 
 @router.get("/{rid}", response_model=ReturnView)

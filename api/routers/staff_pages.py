@@ -9,7 +9,6 @@ through the use cases the JSON API runs (api.services), so the workflow validate
 from __future__ import annotations
 
 from typing import Annotated, Any, get_args
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,24 +16,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import staff_console
 from api.auth import Staff, close_console_session, open_console_session
 from api.deps import AppSettings, DbSession, TemporalClient
+from api.finance_view import review_extras
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
 from api.pages import first, problem, secure
 from api.reads import visible_state
 from api.routers.returns import workflow_url
-from api.services.approve import approve as approve_return
 from api.services.errors import ServiceError
 from api.services.receive import close_receiving
-from api.services.reject import RejectIn
-from api.services.reject import reject as reject_return
 from api.services.review import ReviewIn, review_facts
 from api.services.review import review as review_refund
 from api.staff_console import (
     CONSOLE_ROLES,
     HOMES,
     SESSION_COOKIE,
-    STATUSES,
-    AdminForm,
     FinanceForm,
     FinancePage,
     StaffPage,
@@ -53,7 +48,7 @@ from db.queries import list_returns, return_by_tracking
 from db.queues import queue, year_of_returns
 from domain.models import FINAL_STATUSES, Condition, Outcome
 from domain.money import format_amount
-from domain.text import Note, RequiredNote, ReturnId, Search, shown
+from domain.text import Note, ReturnId, Search, shown
 from workflows.contracts import AmountTooLarge
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -134,36 +129,12 @@ async def finance(request: Request, who: FinancePage, db: DbSession, settings: A
     rows = await queue(db, "pending_refund_review")
     held = [{"row": row, "r": return_view(row.state, staff=True, lang=choose_lang(request)), **await review_facts(db, row, settings.policy),
              "history": await year_of_returns(db, row.email)} for row in rows]  # fmt: skip
+    for item in held:  # issue 18: the order, its payment and refunds beside each review
+        item.update(await review_extras(db, settings, item["row"], item["why"], choose_lang(request)))
     return render(request, "staff/finance.html", {"queue": held}, who)
 
 
-# --- admin list ------------------------------------------------------------------------------------
-
-
-@router.get("/returns", response_class=HTMLResponse)
-async def returns_list(
-    request: Request, who: StaffPage, db: DbSession, settings: AppSettings, status: str = "", q: str = "",
-    page: int = 1,
-) -> Response:  # fmt: skip
-    status = status if status in STATUSES else ""
-    q, page = q.strip()[:254], max(1, min(page, 10**5))
-    refused = problem(q, Search) is not None
-    rows: list[ReturnRow]
-    if refused:  # nothing can match it, and PostgreSQL would refuse the query: an empty list, shown as typed
-        q, total, rows = shown(q), 0, []
-    else:
-        total, rows = await list_returns(db, status or None, q or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-
-    def link(p: int) -> str:
-        return "/staff/returns?" + urlencode({k: v for k, v in {"status": status, "q": q, "page": p}.items() if v})
-
-    here = link(page)
-    items = [{"row": r, "url": workflow_url(settings, r.id)} for r in rows]
-    return render(request, "staff/returns.html", {
-        "items": items, "total": total, "status": status, "q": q, "page": page, "here": here,
-        "prev": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if page * PAGE_SIZE < total else None,
-    }, who, status_code=422 if refused else 200)  # fmt: skip
+# --- admin: the list, approving and rejecting are in api.routers.staff_admin ------------------------
 
 
 def _back(form: dict[str, list[str]], rid: str) -> str:
@@ -179,31 +150,6 @@ async def _refused(e: ServiceError, rid: str, request: Request, db: DbSession, w
     if e.status not in (409, 422):
         raise e
     return await detail(rid, request, db, who, {"action": e.text}, 409)
-
-
-@router.post("/returns/{rid}/approve", response_class=HTMLResponse)
-async def approve(
-    rid: ReturnId, request: Request, sent: AdminForm, db: DbSession, temporal: TemporalClient
-) -> Response:
-    try:
-        await approve_return(db, temporal, rid, sent.who)
-    except ServiceError as e:
-        return await _refused(e, rid, request, db, sent.who)
-    return RedirectResponse(_back(sent.form, rid), status_code=303)
-
-
-@router.post("/returns/{rid}/reject", response_class=HTMLResponse)
-async def reject(rid: ReturnId, request: Request, sent: AdminForm, db: DbSession, temporal: TemporalClient) -> Response:
-    who, reason = sent.who, first(sent.form, "reason")
-    if not reason:
-        return await detail(rid, request, db, who, {"reason": translator(choose_lang(request))("staff.required")}, 422)
-    if why := problem(reason, RequiredNote):
-        return await detail(rid, request, db, who, {"reason": why}, 422)
-    try:
-        await reject_return(db, temporal, rid, who, RejectIn(reason=reason))
-    except ServiceError as e:
-        return await _refused(e, rid, request, db, who)
-    return RedirectResponse(_back(sent.form, rid), status_code=303)
 
 
 # --- one return: details, inspection, refund review ------------------------------------------------
@@ -228,6 +174,7 @@ async def detail(
     if can["review"] or r.status == "pending_refund_review":
         ctx.update(await review_facts(db, row, settings.policy), history=await year_of_returns(db, row.email))
         ctx["refundable_major"] = major(ctx["refundable"], r.amounts.currency)
+        ctx.update(await review_extras(db, settings, row, ctx["why"], choose_lang(request)))  # issue 18
     return render(request, "staff/return.html", ctx, who, status_code=status_code)
 
 
@@ -343,9 +290,14 @@ async def receive(
 
 def install(app: FastAPI) -> None:
     """Add the staff consoles (static files are mounted by the portal's install)."""
-    from api.routers import staff_exceptions, staff_inspection  # they build on this module's pages
+    from api.routers import (  # they build on this module's pages
+        staff_admin,
+        staff_exceptions,
+        staff_inspection,
+    )
 
     staff_console.install(app)
+    app.include_router(staff_admin.router)  # /staff/returns.csv and the list before /staff/returns/{rid}
     app.include_router(router)
     app.include_router(staff_exceptions.router)
     app.include_router(staff_inspection.router)

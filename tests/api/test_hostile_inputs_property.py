@@ -667,7 +667,23 @@ def catalog(w: World) -> dict[str, Op]:
                 "limit": lambda t: "10",
                 "offset": lambda t: "0",
                 "attention": lambda t: "false",
+                "sort": lambda t: "-total",
             },
+        ),
+        "GET /api/v1/returns.csv": Op(
+            None,
+            staff("admin"),
+            query={
+                "status": lambda t: "awaiting_shipment",
+                "q": lambda t: w.target("awaiting").number,
+                "limit": lambda t: "10",
+                "offset": lambda t: "0",
+                "attention": lambda t: "false",
+                "sort": lambda t: "created_at",
+            },
+        ),
+        "POST /api/v1/returns/bulk-approve": Op(
+            "pending", staff("admin"), consumes=True, body=lambda t: {"ids": [t.rid]}
         ),
         f"GET {returns}": Op("awaiting", staff("admin"), path={"rid": rid}),
         f"GET {returns}/label.pdf": Op(

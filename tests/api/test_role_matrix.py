@@ -58,6 +58,8 @@ MATRIX: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/portal/estimate"): Op(expect(401, own_shopper=422, other_shopper=422), json={}),
     ("POST", "/api/v1/returns"): Op(expect(401, own_shopper=422, other_shopper=404)),  # the line is claimed
     ("GET", "/api/v1/returns"): Op(staff_only("warehouse", "finance", "integration", ok=200)),
+    ("GET", "/api/v1/returns.csv"): Op(staff_only("warehouse", "finance", "integration", ok=200)),
+    ("POST", "/api/v1/returns/bulk-approve"): Op(staff_only(ok=200), json={"ids": ["R-NOSUCHMATRIX"]}),
     ("GET", "/api/v1/returns/{rid}"): Op(expect(200, none=401, other_shopper=404)),
     ("GET", "/api/v1/returns/{rid}/label.pdf"): Op(expect(200, none=401, other_shopper=404)),
     ("GET", "/api/v1/returns/{rid}/label.zpl"): Op(expect(200, none=401, other_shopper=404)),

@@ -304,7 +304,7 @@ def test_admin_pages_through_searches_and_filters_returns(stack: DevStack, shop:
     assert shop.get(waiting)["status"] == "pending_approval"
 
     staff_sign_in(page, stack, token(stack, "admin", "adao-admin"), "/staff/returns")
-    rows = page.locator("#results li.result")
+    rows = page.locator("#results tr.result")
     expect(page.locator("#next")).to_be_visible()  # more than 20 returns in all
     expect(rows).to_have_count(20)
     first_page = {x.removeprefix("row-") for x in rows.evaluate_all("els => els.map(e => e.id)")}
@@ -332,7 +332,7 @@ def test_admin_pages_through_searches_and_filters_returns(stack: DevStack, shop:
     page.get_by_label("Order, e-mail, tracking or return id").fill("")
     page.get_by_label("Status").select_option("pending_approval")
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r".*/staff/returns\?status=pending_approval&q=$"))
+    page.wait_for_url(re.compile(r".*/staff/returns\?status=pending_approval&q=&sort=-updated_at$"))
     expect(page.locator(f"#row-{waiting}")).to_be_visible()
     expect(page.locator(f"#row-{others[0]}")).to_have_count(0)
     statuses = page.locator("#results mark.status").evaluate_all("els => els.map(e => e.dataset.status)")

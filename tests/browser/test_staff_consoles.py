@@ -197,7 +197,9 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     sign_in(page, stack, finance_token, "/staff/finance")
     item = page.locator(f"#review-{rid}")
     expect(item).to_contain_text("25.00 EUR")  # one of two tees accepted
-    expect(item).to_contain_text("line L1 was refused at inspection")
+    expect(item.locator(".why")).to_contain_text("line L1 was partly accepted at inspection (1 of 2)")  # issue 18
+    expect(item.locator(".order-total")).to_have_text("50.00 EUR")
+    expect(item.locator(".paid-with")).to_have_text("Visa ending in 4242")
     expect(item).to_contain_text("1 of 2 accepted, Damaged, dispose")
     expect(item.locator(".history")).to_contain_text("1 worth")
     snap(page, "staff-finance")
@@ -248,7 +250,9 @@ def test_admin_approves_a_return_waiting_for_approval(stack: DevStack, shop: Sho
     link = row.get_by_role("link", name="Workflow in Temporal")
     assert link.get_attribute("href") == f"{stack.env['REVERSO_TEMPORAL_UI_URL']}/namespaces/default/workflows/{rid}"
     snap(page, "staff-returns")
-    row.get_by_role("button", name="Approve").click()
+    row.get_by_role("button", name="Approve", exact=True).click()  # opens the confirmation (issue 18)
+    assert shop.get(rid)["status"] == "pending_approval"
+    row.get_by_role("button", name="Confirm: approve").click()
     page.wait_for_url(re.compile(r".*/staff/returns\?status=pending_approval&q=.*"))
     shop.wait_status(rid, "awaiting_shipment")
     page.get_by_label("Status").select_option("")
@@ -260,9 +264,9 @@ def test_admin_approves_a_return_waiting_for_approval(stack: DevStack, shop: Sho
     other = shop.file_return(*shop.paid_order(quantity=1, unit_price=30_000), 1)["id"]
     page.goto(f"{stack.api_url}/staff/returns/{other}")
     decide = page.locator("#decide")
-    decide.get_by_text("Reject").first.click()  # opens the <details>
+    decide.get_by_role("button", name="Reject", exact=True).click()  # opens the <details>
     decide.get_by_label("Reason for rejecting").fill("worn and washed")
-    decide.get_by_role("button", name="Reject").click()
+    decide.get_by_role("button", name="Confirm: reject").click()
     expect(page.locator("#status-text")).to_have_text("Rejected", timeout=30_000)
     expect(page.locator("#decide")).to_have_count(0, timeout=10_000)
 

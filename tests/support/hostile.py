@@ -382,6 +382,7 @@ class _FormParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.forms: list[Form] = []
         self.form: Form | None = None
+        self.by_id: dict[str, Form] = {}  # a control outside its form names it: <input form="bulk">
         self.select: Control | None = None
         self.option: list[Any] | None = None  # [value or None, selected, text]
         self.textarea: Control | None = None
@@ -391,17 +392,20 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self.form = Form(method=a.get("method", "get").lower(), action=a.get("action", ""))
             self.forms.append(self.form)
+            if a.get("id"):
+                self.by_id[a["id"]] = self.form
             return
-        if self.form is None:
+        form = self.by_id.get(a["form"]) if a.get("form") else self.form
+        if form is None:
             return
         if "hx-post" in a:
-            self.form.also_posts_to.append(a["hx-post"])
+            form.also_posts_to.append(a["hx-post"])
         if tag in ("input", "select", "textarea", "button"):
             control = Control(name=a.get("name", ""), tag=tag, type=a.get("type", "submit" if tag == "button" else "text"),
                               value=a.get("value", ""), checked="checked" in a, disabled="disabled" in a, attrs=a)  # fmt: skip
             if tag == "button" and control.type != "submit":
                 return
-            self.form.controls.append(control)
+            form.controls.append(control)
             if tag == "select":
                 self.select = control
             elif tag == "textarea":
