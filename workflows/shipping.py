@@ -147,15 +147,7 @@ async def reissue(ctx: ReturnContext, by: str) -> ReturnState:
         # The carrier hands out one label per return and parcel until it is voided: the old ones go first.
         old = ctx.valid_labels()
         await void_labels(old)
-        book.generation += 1
-        book.labels_from = workflow.now()
-        try:
-            new = await _create_labels(ctx)
-        except ApplicationError as e:
-            if e.type != LABEL_UNAVAILABLE:
-                raise
-            await _no_label(ctx, e, old)
-            raise
+        new = await _next_labels(ctx, old)  # the carrier's refusal goes back to the caller too (422)
         shopper = by in ("", "shopper")
         await _mail_new_labels(ctx, new, "label_reissued_for_shopper" if shopper else "label_reissued_for_shop",
                                "" if shopper else by)  # fmt: skip
@@ -171,17 +163,27 @@ async def retry_labels(ctx: ReturnContext, by: str, note: str) -> None:
         state = ctx.state
         if state.status != "awaiting_shipment":
             return
-        book.generation += 1
-        book.labels_from = workflow.now()
         try:
-            new = await _create_labels(ctx)
+            new = await _next_labels(ctx, [])
         except ApplicationError as e:
             if e.type != LABEL_UNAVAILABLE:
                 raise
             ctx.log(state.status, "label_refused_again", by=by, note=note)
-            await _no_label(ctx, e, [])
             return
         await _mail_new_labels(ctx, new, "label_reissued_for_shop", by, note)
+
+
+async def _next_labels(ctx: ReturnContext, voided: list[Shipment]) -> list[Shipment]:
+    """A new generation of labels; when the carrier refuses them the return waits in the queue (label_unavailable)
+    and the refusal is raised on."""
+    ctx.parcels.generation += 1
+    ctx.parcels.labels_from = workflow.now()
+    try:
+        return await _create_labels(ctx)
+    except ApplicationError as e:
+        if e.type == LABEL_UNAVAILABLE:
+            await _no_label(ctx, e, voided)
+        raise
 
 
 async def _mail_new_labels(ctx: ReturnContext, new: list[Shipment], code: str, by: str, note: str = "") -> None:

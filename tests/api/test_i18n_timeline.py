@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from api.i18n import EN, PT, translator
+from api.i18n import translator
 from api.timeline_words import SHOPPER_HIDDEN, entry_text
 from domain.codes import Reader
+from tests.i18n.test_catalogs import catalog, texts
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+EN, PT = texts(catalog("en")), texts(catalog("pt_PT"))
 
 
 def written_entries() -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """The pages' gettext catalogs (api/locale): compiled as committed, complete in every language, and holding every key
-the code and templates use; the translator's fallbacks; a new language is a new catalog; the one-off converter."""
+the code and templates use; the translator's fallbacks; a new language is a new catalog"""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 import re
 import shutil
 import string
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -161,35 +159,3 @@ def test_a_third_language_is_one_more_catalog(tmp_path: Path, monkeypatch: pytes
         assert i18n.choose_lang(asking) == "es"
     finally:
         i18n._translations.cache_clear()
-
-
-def test_the_converter_folds_a_module_of_tables_into_the_catalogs(tmp_path: Path):
-    """How the tables that other branches still add (api/i18n_<area>.py) get into the catalogs after a merge."""
-    shutil.copytree(LOCALE, tmp_path / "locale")
-    module = tmp_path / "i18n_area.py"
-    module.write_text(
-        "from api.i18n import EN, PT\n\n"
-        'EN.update({"area.hello": "Hello {name}", "portal.title": "Returns"})\n'
-        'PT.update({"area.hello": "Olá {name}",\n            "portal.title": "Devoluções"})  # fmt: skip\n'
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "dicts_to_po.py"),
-            "--locale-dir",
-            str(tmp_path / "locale"),
-            str(module),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "only tables: delete it" in done.stdout
-    for locale, text in (("en", "Hello {name}"), ("pt_PT", "Olá {name}")):
-        folder = tmp_path / "locale" / locale / "LC_MESSAGES"
-        with (folder / "messages.po").open("rb") as f:
-            assert texts(read_po(f))["area.hello"] == text
-        with (folder / "messages.mo").open("rb") as f:
-            compiled = texts(read_mo(f))
-        assert compiled["area.hello"] == text
-        assert len(compiled) == len(texts(catalog(locale))) + 1
