@@ -126,7 +126,7 @@ def explanations(view: ReturnView) -> list[tuple[str, dict[str, Any]]]:
             out.append(("refund_denied", {}))
         elif t.code == "refund_approved" and isinstance(t.params.get("amount"), int):
             out.append(("refund_set", {"amount": t.params["amount"], "currency": view.amounts.currency}))
-        elif t.code == "exchange_unavailable":
+        elif t.code == "replacement_unavailable":
             out.append(("no_replacement", {"credit": t.params.get("fallback") == "store_credit"}))
     if view.amounts.fees_total and view.status not in NO_MONEY:
         out.append(("fees", {"amount": view.amounts.fees_total, "currency": view.amounts.currency}))

@@ -173,7 +173,7 @@ async def settle(ctx: ReturnContext, settled: list[LineDecision], accepted: dict
         ex.fall_back(x, policy)
     await call(Inventory.release_return, state.id)
     if fallen:
-        ctx.log(state.status, "exchange_unavailable", lines=[x.line_id for x in fallen],
+        ctx.log(state.status, "replacement_unavailable", lines=[x.line_id for x in fallen],
                 fallback=policy.exchange_fallback)  # fmt: skip
         await mail(ctx, "exchange_fallback", {"lines": [{"line_id": x.line_id, "sku": x.exchange_sku or "",
                                                           "amount": x.value} for x in fallen],

@@ -90,7 +90,8 @@ async def mail(
     # The label the shopper should use; once none is valid, the one they had.
     current = ctx.valid_labels() or state.shipments
     base = {"order_number": state.order_number, "currency": state.currency, "status": state.status,
-            "reasons": state.decision_reasons, "tracking_number": current[0].tracking_number if current else ""}  # fmt: skip
+            "tracking_number": current[0].tracking_number if current else ""}  # fmt: skip
+    # No policy reasons: they are the shop's words (limits, thresholds); a shopper's e-mail says what happens next.
     inp = EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context}, dedupe=dedupe,
                      attach_label=labels[0].tracking_number if labels else None,
                      attach_labels=[s.tracking_number for s in labels[1:]])  # fmt: skip

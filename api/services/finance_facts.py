@@ -62,7 +62,7 @@ def why_shown(why: list[Coded], outcomes: dict[str, tuple[str, int, int]], t: An
         line = str(c.params.get("line", ""))
         if c.code == "review_refused_at_inspection" and line in outcomes:
             key, accepted, quantity = outcomes[line]
-            shown.append(t("staff.why." + key, line=line, accepted=accepted, quantity=quantity))
+            shown.append(t(f"staff.why.{key}", line=line, accepted=accepted, quantity=quantity))
         else:
             shown.append(say(t, c))
     return shown

@@ -261,7 +261,8 @@ def order_body(number: str, email: str, reference: str = "pi_hostile", price: in
         "shipping_address": {"name": "Ana Sousa", "line1": "Rua das Flores 28", "line2": "2 Esq", "city": "Porto",
                              "postal_code": "4050-262", "region": "Porto", "country": "PT"},
         "lines": [{"id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 1, "unit_price": price,
-                   "final_sale": False, "tags": ["summer"], "category": "tees"}],
+                   "final_sale": False, "tags": ["summer"], "category": "tees",
+                   "image_url": "https://img.shop.example/tee-m.jpg"}],
     }  # fmt: skip
 
 
@@ -642,7 +643,15 @@ def catalog(w: World) -> dict[str, Op]:
             None,
             staff("integration"),
             path={"sku": lambda t: "HOSTILE-" + uuid.uuid4().hex[:6].upper()},
-            body=lambda t: {"title": "Hostile tee", "unit_price": TEE, "currency": "EUR", "available": 3},
+            body=lambda t: {
+                "title": "Hostile tee",
+                "unit_price": TEE,
+                "currency": "EUR",
+                "available": 3,
+                "product": "TEE",
+                "options": {"size": "L"},
+                "image_url": "https://img.shop.example/tee-l.jpg",
+            },  # fmt: skip
             follow=lambda t, s: follow_inventory(w, s),
         ),
         "POST /api/v1/orders": Op(None, staff("integration"), body=new_number, follow=lambda t, s: follow_order(w, s)),

@@ -3,6 +3,7 @@ parameters; a shopper reads shopper words, in English or Portuguese, and codes w
 
 from __future__ import annotations
 
+import asyncio
 import html
 import uuid
 
@@ -59,7 +60,8 @@ async def test_staff_read_codes_and_english_while_a_shopper_reads_no_limit(clien
     assert "o valor 43.00 EUR está dentro do limite de aprovação automática de 250.00 EUR" in console
 
 
-async def test_a_return_above_the_limit_tells_the_shopper_a_person_looks_at_it(client, shop, returns, tokens):
+async def test_a_return_above_the_limit_tells_the_shopper_a_person_looks_at_it(client, shop, returns, tokens,
+                                                                               mailbox):  # fmt: skip
     ret, _ = await returns.create(await shop.order(unit_price=30000), line())
     assert ret["decision"]["reasons"][1] == "a person at the shop will review this return before it goes ahead"
     assert ret["decision"]["reason_codes"][1] == {"code": "above_approval_limit", "params": {"currency": "EUR"}}
@@ -67,6 +69,13 @@ async def test_a_return_above_the_limit_tells_the_shopper_a_person_looks_at_it(c
     assert staff["decision_reasons"][1] == (
         "value 300.00 EUR is above the auto-approve limit of 250.00 EUR: a person will review it"
     )
+    for _ in range(400):  # the e-mail goes out once the workflow's run resumes after the submit
+        if "submitted" in mailbox.kinds(ret["id"]):
+            break
+        await asyncio.sleep(0.05)
+    mail = mailbox.body(ret["id"], "submitted")  # the shopper's e-mail names no limit either
+    assert "A member of our team will look at it shortly" in mail
+    assert "250.00" not in mail and "auto-approve" not in mail
 
 
 async def test_an_ineligible_submit_keeps_its_message_and_adds_the_codes(client, shop, returns):

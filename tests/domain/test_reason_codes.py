@@ -110,7 +110,8 @@ def test_every_reason_has_a_code_whose_staff_english_is_the_text_the_policy_wrot
     en = translator("en")
     assert [(text, code) for text, code in pairs if reason_text(en, code, "staff") != text] == []
     # Every code the catalog words is written by the policy somewhere, and every written code has words.
-    assert {code.code for _, code in pairs} == _catalog_codes()
+    # (the catalogs' say.* entries also hold the timeline's codes: every reason code is among them)
+    assert {code.code for _, code in pairs} <= _catalog_codes()
 
 
 @pytest.mark.parametrize("lang", ["en", "pt"])
