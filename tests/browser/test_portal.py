@@ -260,7 +260,7 @@ def test_refused_lines_show_their_reason_and_a_return_can_be_cancelled(stack: De
     post = page.context.request.post
     too_many = {"csrf": _csrf(page), "l0-qty": "5", "l0-reason": "too_small", "l0-resolution": "refund"}
     r = post(f"{stack.api_url}/portal/returns", form=too_many, max_redirects=0)
-    assert r.status == 422 and "only 2 of this line can still be returned" in r.text(), r.text()[:500]
+    assert r.status == 422 and "only 2 of this item can still be returned" in r.text(), r.text()[:500]
     no_variant = {**too_many, "l0-qty": "1", "l0-resolution": "exchange"}
     r = post(f"{stack.api_url}/portal/returns", form=no_variant, max_redirects=0)
     assert r.status == 422 and "Choose the variant you want in exchange." in r.text(), r.text()[:500]
