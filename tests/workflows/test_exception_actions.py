@@ -6,7 +6,6 @@ the real activities, like test_exceptions.py."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,10 +14,10 @@ from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 
 from activities.carriers.local import LocalCarrier
-from domain.messages import LabelRequest, ReturnInput, SubmitRequest
+from domain.messages import LabelRequest, SubmitRequest
 from domain.models import ReturnLineRequest, Shipment
 from tests.support.timeline import messages
-from tests.workflows.test_exceptions import _on_own_queue, claims_released, refusing_carrier, resolve
+from tests.workflows.test_exceptions import _on_own_queue, claims_released, refusing_carrier, resolve, started_on
 from tests.workflows.test_exchanges import ledger, start_instant, state_where
 from tests.workflows.test_exchanges import scan as scan_all
 from tests.workflows.test_logistics import LINE, inbound, scan, start, until
@@ -80,9 +79,8 @@ async def test_a_new_label_the_carrier_refuses_puts_the_return_in_the_queue_and_
     queue, worker = await _on_own_queue(ts_env, settings, "reissue-refused", refusing_carrier(settings, refuse))
     async with worker:
         order = await shop.order()
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         answer = await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         old = tracking_of(answer)
         refuse.set()
@@ -126,9 +124,7 @@ async def test_a_new_label_racing_the_expiry_stays_valid_and_one_asked_after_the
     queue, worker = await _on_own_queue(ts_env, settings, "reissue-expiry", slow_label)
     async with worker:
         order = await shop.order()
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
         await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         await ts_env.sleep(timedelta(days=13, hours=23, minutes=55))
         failing.set()

@@ -104,6 +104,13 @@ def refusing_carrier(settings, refuse: asyncio.Event | None = None):
     return create_label
 
 
+async def started_on(ts_env, queue: str, order):
+    """A return of `order` started on the test's own task queue (its worker has the activities replaced)."""
+    rid = "R-T" + uuid.uuid4().hex[:8].upper()
+    return await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid, order_number=order.number),
+                                              id=rid, task_queue=queue)  # fmt: skip
+
+
 async def _on_own_queue(ts_env, settings, name: str, *replacing):
     queue = f"{settings.task_queue}-{name}"
     names = {_Definition.must_from_callable(a).name for a in replacing}
@@ -117,9 +124,8 @@ async def test_a_submit_whose_label_cannot_be_made_is_refused_with_the_reason_an
     queue, worker = await _on_own_queue(ts_env, settings, "no-label", refusing_carrier(settings))
     async with worker:
         order = await shop.order()
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         assert "no return label could be made: the carrier cannot deliver to this address" in str(err.value.cause)
@@ -137,9 +143,8 @@ async def test_an_approval_whose_label_cannot_be_made_ends_the_return_and_names_
     queue, worker = await _on_own_queue(ts_env, settings, "no-label-approve", refusing_carrier(settings, refuse))
     async with worker:
         order = await shop.order(unit_price=30000)
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         answer = await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         assert answer.status == "pending_approval"
         with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -166,9 +171,8 @@ async def test_a_cancel_racing_an_approval_leaves_no_label_unvoided(ts_env, shop
     queue, worker = await _on_own_queue(ts_env, settings, "race-label", slow_label)
     async with worker:
         order = await shop.order(unit_price=30000)
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         approving = asyncio.create_task(handle.execute_update(ReturnWorkflow.approve, "boss"))
         await asyncio.wait_for(begun.wait(), 30)
@@ -201,9 +205,8 @@ async def test_an_activity_failing_for_long_flags_the_return_while_retrying_goes
     queue, worker = await _on_own_queue(ts_env, settings, "stalled-mail", flaky_mail)
     async with worker:
         order = await shop.order()
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         await ts_env.sleep(timedelta(minutes=10))
         state = await until(handle, lambda st: st.attention_code == "activity_stalled")
@@ -234,9 +237,8 @@ async def test_a_read_model_write_failing_for_long_leaves_the_workflow_task_and_
     queue, worker = await _on_own_queue(ts_env, settings, "stalled-projection", flaky_projection)
     async with worker:
         order = await shop.order()
-        rid = "R-T" + uuid.uuid4().hex[:8].upper()
-        handle = await ts_env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid,
-                                                    order_number=order.number), id=rid, task_queue=queue)  # fmt: skip
+        handle = await started_on(ts_env, queue, order)
+        rid = handle.id
         answer = await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
         failing.set()
         await scan(handle, tracking_of(answer), "in_transit")
