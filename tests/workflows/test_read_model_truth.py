@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
     Interceptor,
+    Replayer,
     StartActivityInput,
     StartLocalActivityInput,
     WorkflowInboundInterceptor,
@@ -185,3 +186,7 @@ async def test_a_cancel_whose_workflow_task_is_lost_never_shows_in_the_read_mode
     assert await asyncio.wait_for(handle.result(), 90) == "cancelled"
     after = await settled(handle, db)
     assert after.status == "cancelled" and [t.code for t in after.timeline].count("cancelled_by_shopper") == 1
+    # Which write is local and which is not is decided the same way when the workflow replays its history, failed
+    # tasks and all (else the replay of any return that took an update would fail as nondeterministic).
+    replayer = Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(await handle.fetch_history())
