@@ -13,7 +13,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -35,8 +35,8 @@ from temporalio.worker import (
 )
 from temporalio.workflow import ActivityHandle
 
-from domain.messages import ReturnInput, SubmitRequest
-from domain.models import ReturnLineRequest, ReturnState
+from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
+from domain.models import CarrierEvent, Inspection, InspectionLine, ReturnLineRequest, ReturnState
 from tests.conftest import _beside_python
 from worker import build_worker
 from workflows.return_workflow import ReturnWorkflow
@@ -115,19 +115,19 @@ async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], boo
         await asyncio.sleep(0.1)
 
 
-def again(handle: WorkflowHandle[Any, Any]) -> Callable[[], Awaitable[ReturnState | None]]:
-    """The cancel sent again, as the API's caller does after its 503; None while the workflow's task is still
-    being tried again."""
+def again(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> Callable[[], Awaitable[ReturnState | None]]:
+    """The update sent again, as the API's caller does after its 503; None while the workflow's task is still being
+    tried again."""
 
-    async def cancel() -> ReturnState | None:
+    async def send() -> ReturnState | None:
         try:
-            return await handle.execute_update(ReturnWorkflow.cancel, "shopper")
+            return await handle.execute_update(update, arg)
         except RPCError as e:
             if e.status != RPCStatusCode.FAILED_PRECONDITION:
                 raise
             return None
 
-    return cancel
+    return send
 
 
 async def lost() -> int:
@@ -152,9 +152,7 @@ async def settled(handle: WorkflowHandle[Any, Any], db) -> ReturnState:
     return state
 
 
-async def test_a_cancel_whose_workflow_task_is_lost_never_shows_in_the_read_model_until_it_goes_through(
-    dev_env, losing_worker, shop, settings, db
-):
+async def started(dev_env, shop, settings) -> tuple[WorkflowHandle[Any, Any], SubmitAnswer]:
     order = await shop.order()
     rid = "R-T" + uuid.uuid4().hex[:8].upper()
     handle = await dev_env.client.start_workflow(
@@ -163,30 +161,64 @@ async def test_a_cancel_whose_workflow_task_is_lost_never_shows_in_the_read_mode
     )  # fmt: skip
     answer = await handle.execute_update(ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**LINE)]))
     assert answer.status == "awaiting_shipment"
-    before = await settled(handle, db)
-    assert before.status == "awaiting_shipment" and await accepted_updates(handle) == 1
+    return handle, answer
 
+
+async def lost_then_through(handle: WorkflowHandle[Any, Any], db, update: Any, arg: Any) -> ReturnState:
+    """Send `update` while its workflow task is lost after the read-model write; the read model must not change.
+    Then let it through (sent again if the server gave it up with its task): its answer."""
+    before = await settled(handle, db)
+    accepted = await accepted_updates(handle)
     Lose.on, Lose.lost = True, 0
     try:
-        cancel = asyncio.ensure_future(handle.execute_update(ReturnWorkflow.cancel, "shopper"))
+        sent = asyncio.ensure_future(handle.execute_update(update, arg))
         # Lost once, and again when the server tried the task again at once.
-        await eventually(lost, lambda n: n >= 2, "the cancel's task lost twice")
-        row = await db.return_row(rid)
-        assert await accepted_updates(handle) == 1, "the cancel was never committed"
-        assert row["status"] == "awaiting_shipment", "the read model shows a cancel the workflow never made"
-        assert ReturnState.model_validate(row) == before
+        await eventually(lost, lambda n: n >= 2, "the update's task lost twice")
+        row = await db.return_row(handle.id)
+        assert await accepted_updates(handle) == accepted, "the update was never committed"
+        assert ReturnState.model_validate(row) == before, "the read model shows an update the workflow never made"
     finally:
         Lose.on = False
-
     try:
-        done = await asyncio.wait_for(cancel, 90)
-    except RPCError:  # the server gave the update up with its task ("in failed state"): the shopper tries again
-        done = await eventually(again(handle), lambda x: x is not None, "the cancel sent again")
-    assert done is not None and done.status == "cancelled"
+        done = await asyncio.wait_for(sent, 90)
+    except RPCError:  # the server gave the update up with its task ("in failed state"): the caller tries again
+        done = await eventually(again(handle, update, arg), lambda x: x is not None, "the update sent again")
+    assert done is not None
+    return done
+
+
+async def replays(handle: WorkflowHandle[Any, Any]) -> None:
+    """Which write is local and which is not is decided the same way when the workflow replays its history, failed
+    tasks and all (else the replay of any return that took an update would fail as nondeterministic)."""
+    replayer = Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(await handle.fetch_history())
+
+
+async def test_a_cancel_whose_workflow_task_is_lost_never_shows_in_the_read_model_until_it_goes_through(
+    dev_env, losing_worker, shop, settings, db
+):
+    handle, _ = await started(dev_env, shop, settings)
+    done = await lost_then_through(handle, db, ReturnWorkflow.cancel, "shopper")
+    assert done.status == "cancelled"
     assert await asyncio.wait_for(handle.result(), 90) == "cancelled"
     after = await settled(handle, db)
     assert after.status == "cancelled" and [t.code for t in after.timeline].count("cancelled_by_shopper") == 1
-    # Which write is local and which is not is decided the same way when the workflow replays its history, failed
-    # tasks and all (else the replay of any return that took an update would fail as nondeterministic).
-    replayer = Replayer(workflows=[ReturnWorkflow], data_converter=pydantic_data_converter)
-    await replayer.replay_workflow(await handle.fetch_history())
+    await replays(handle)
+
+
+async def test_an_inspection_whose_workflow_task_is_lost_never_shows_until_it_goes_through(
+    dev_env, losing_worker, shop, settings, db
+):
+    handle, answer = await started(dev_env, shop, settings)
+    await handle.signal(ReturnWorkflow.carrier_event, CarrierEvent(
+        tracking_number=answer.shipments[0].tracking_number, event="delivered", occurred_at=datetime.now(UTC),
+        event_id=uuid.uuid4().hex))  # fmt: skip
+    await eventually(lambda: db.return_row(handle.id), lambda row: row["status"] == "received", "received")
+    inspection = Inspection(lines=[InspectionLine(line_id="L1", condition="new", restock=True, accepted_quantity=1)],
+                            inspected_by="wh-test")  # fmt: skip
+    done = await lost_then_through(handle, db, ReturnWorkflow.record_inspection, inspection)
+    assert done.lines[0].accepted_quantity == 1
+    assert await asyncio.wait_for(handle.result(), 90) == "completed"
+    after = await settled(handle, db)
+    assert [t.code for t in after.timeline].count("inspected") == 1 and after.refund_total == 2500
+    await replays(handle)
