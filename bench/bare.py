@@ -3,8 +3,10 @@
 Same update-with-start `submit`, the same two `carrier_event` signals and `record_inspection` update, the
 same search-attribute upserts and timers, and one no-op activity call for each activity the real path
 makes (claim, label, 5 read-model writes, 3 e-mails, refund), carrying a state that grows like the real
-one. The read-model writes are local activities, as the real ones are; `BareActivitiesWorkflow` makes them
-task-queue activities (the shape before they were local). Whatever the real workflow costs beyond this is
+one. The read-model writes are local activities, as the real ones are, except the one made in the task that
+carries the inspection update: a task-queue activity, as Reverso's are there (an update is durable only once
+its task commits); `BareActivitiesWorkflow` makes them all task-queue activities (the shape before they were
+local). Whatever the real workflow costs beyond this is
 Reverso's own work.
 """
 
@@ -70,7 +72,7 @@ class BareWorkflow:
     async def record_inspection(self, inspection: Inspection) -> dict[str, Any]:
         self.inspected = True
         self._log("inspected: " + ", ".join(f"{x.line_id}: {x.accepted_quantity}" for x in inspection.lines))
-        await self._project()
+        await self._act(self.state)  # written once the update's task commits, as Reverso's (workflows.publish)
         return self.state
 
     @record_inspection.validator

@@ -98,6 +98,9 @@ class ReturnContext:
     alerted: bool = False  # staff were e-mailed about the return's current stay in the queue
     stalled: int = 0  # activities retrying past their bounded attempts right now (workflows.options)
     before_stall: Attention | None = None  # the attention a stall covered, to put back
+    # The workflow task (by the history's length when it began) in which an update handler last began: until that
+    # task completes, nothing of the update is durable (workflows.publish.project).
+    update_task: int = -1
 
     # --- what the submit established ---------------------------------------------------------------
 
@@ -128,6 +131,18 @@ class ReturnContext:
     def settled(self) -> list[LineDecision]:
         """What each line pays back after inspection, before any finance review."""
         return rules.settle(self.state.lines, self.policy)
+
+    # --- updates not yet durable -----------------------------------------------------------------------
+
+    def update_begins(self) -> None:
+        """Called first by every update handler. An update is accepted, and its effects kept, only when the
+        workflow task that runs its handler completes; a task lost before that (the engine restarted, the worker
+        died) leaves no trace of it in the history, and the replayed workflow never made the change."""
+        self.update_task = workflow.info().get_current_history_length()
+
+    def update_uncommitted(self) -> bool:
+        """Whether this workflow task carries an update: what the state shows now may never have happened."""
+        return self.update_task == workflow.info().get_current_history_length()
 
     # --- parcels ----------------------------------------------------------------------------------
 

@@ -32,17 +32,29 @@ async def project(ctx: ReturnContext) -> None:
     if bad:
         ctx.note_bad_data(bad)
         ctx.touch()
-    # Run by this worker inside the workflow task: no task-queue round trip and no history events for each of a
-    # return's read-model writes (most of the Temporal server's work per return beyond the bare workflow's,
-    # bench/README.md). Its write can be seen before the task commits: see tracking._taken_in.
+    # Usually run by this worker inside the workflow task: no task-queue round trip and no history events for each
+    # of a return's read-model writes (most of the Temporal server's work per return beyond the bare workflow's,
+    # bench/README.md). Such a write is seen before its task commits. That is harmless when the task was started by
+    # something already in the history (a signal, a timer, an activity's result): a lost task is replayed from it
+    # and writes the same again (see tracking._taken_in for the one order it can change). An update is in the
+    # history only once its task commits: a lost one is gone, and its write would show what never happened. So in a
+    # task carrying an update the write is a regular activity, scheduled by the task's own completion.
     # Refused for a reason scrub() does not know, the activity flagged the row, and the next projection tries again
     # with the workflow flagged as well.
     for _ in range(2):  # again when the write itself flagged or unflagged a stall (workflows.options)
         version = state.version
-        await _unless_refused(ctx, _write(state), lambda reason: reason)
+        write = _write_after_commit(state) if ctx.update_uncommitted() else _write(state)
+        await _unless_refused(ctx, write, lambda reason: reason)
         if state.version == version:
             break
     await _alert(ctx)
+
+
+async def _write_after_commit(state: ReturnState) -> None:
+    """A regular activity: the server schedules it when the workflow task completes, so it writes only what the
+    history holds. Retried until the database takes it, the return flagged `activity_stalled` meanwhile."""
+    await persist(lambda: workflow.execute_activity_method(ReadModel.project, state, start_to_close_timeout=TIMEOUT,
+                                                           retry_policy=RETRY), "project_return")  # fmt: skip
 
 
 async def _write(state: ReturnState) -> None:
@@ -57,9 +69,7 @@ async def _write(state: ReturnState) -> None:
         cause = e.cause if isinstance(e, ActivityError) else e
         if isinstance(cause, ApplicationError) and cause.non_retryable:
             raise
-        await persist(lambda: workflow.execute_activity_method(ReadModel.project, state,
-                                                               start_to_close_timeout=TIMEOUT, retry_policy=RETRY),
-                      "project_return")  # fmt: skip
+        await _write_after_commit(state)
 
 
 async def _alert(ctx: ReturnContext) -> None:

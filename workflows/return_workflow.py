@@ -75,6 +75,8 @@ class ReturnWorkflow:
         self.ctx = ReturnContext(inp)
 
     # --- messages -------------------------------------------------------------------------------
+    # Every update handler begins with ctx.update_begins(): until the workflow task that runs it completes, the
+    # update is not durable, and the read model must not show it yet (workflows.publish.project).
 
     @workflow.query
     def get_state(self) -> ReturnState | None:
@@ -82,6 +84,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def submit(self, req: SubmitRequest) -> SubmitAnswer:
+        self.ctx.update_begins()
         return await submission.submit(self.ctx, req)
 
     @submit.validator
@@ -90,6 +93,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def approve(self, by: str) -> ReturnState:
+        self.ctx.update_begins()
         return await submission.approve(self.ctx, by)
 
     @approve.validator
@@ -98,6 +102,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def reject(self, reason: str) -> ReturnState:
+        self.ctx.update_begins()
         ctx = self.ctx
         ctx.reject_reason = ctx.storable(reason, "reject.reason")  # the shopper reads it, in the e-mail too
         ctx.transition("rejected", "rejected", reason=ctx.reject_reason)
@@ -110,6 +115,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def cancel(self, by: str) -> ReturnState:
+        self.ctx.update_begins()
         ctx = self.ctx
         by = ctx.storable(by, "cancel.by")
         if by in ("", SHOPPER):
@@ -126,6 +132,7 @@ class ReturnWorkflow:
     @workflow.update
     async def reissue_label(self, by: str) -> ReturnState:
         """Void the current inbound labels (if still valid) and e-mail new ones; the expiry stays where it was."""
+        self.ctx.update_begins()
         return await shipping.reissue(self.ctx, by)
 
     @reissue_label.validator
@@ -141,6 +148,7 @@ class ReturnWorkflow:
     @workflow.update
     async def close_receiving(self, by: str) -> ReturnState:
         """The warehouse takes what came: the return is received and the parcels that never arrived are logged."""
+        self.ctx.update_begins()
         return await tracking.close_receiving(self.ctx, by)
 
     @close_receiving.validator
@@ -149,6 +157,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def record_inspection(self, inspection: Inspection) -> ReturnState:
+        self.ctx.update_begins()
         return await inspection_stage.record(self.ctx, inspection)
 
     @record_inspection.validator
@@ -157,6 +166,7 @@ class ReturnWorkflow:
 
     @workflow.update
     async def review_refund(self, review: RefundReview) -> ReturnState:
+        self.ctx.update_begins()
         return inspection_stage.take_review(self.ctx, review)
 
     @review_refund.validator
@@ -166,6 +176,7 @@ class ReturnWorkflow:
     @workflow.update
     async def resolve(self, req: ResolveRequest) -> ReturnState:
         """A person's action on a return in the Exceptions queue (issue 17's table)."""
+        self.ctx.update_begins()
         ctx = self.ctx
         ctx.payments.resolving = True
         try:

@@ -34,10 +34,9 @@ async def visible_return(db: AsyncSession, rid: str, who: Actor) -> ReturnRow:
 async def open_return(db: AsyncSession, rid: str, who: Actor, temporal: Client) -> ReturnRow:
     """The row of a return that can still change; a finished one is a 409 naming its status.
 
-    The read model can say a return is finished while its workflow is not: a projection (a local activity) runs
-    inside a workflow task, and when that task is lost (the engine restarted) the workflow never made the change its
-    row shows. Refusing a retried cancel then left the return waiting for a parcel forever, so while the workflow
-    still runs the update goes to it, and its own check of the status decides."""
+    The read model may lag its workflow (workflows.publish.project): a row that says finished is taken at its word
+    only once the workflow has ended. While the workflow still runs the update goes to it, and its own check of the
+    status decides: a refusal never rests on the read model alone."""
     row = await visible_return(db, rid, who)
     if row.status in FINAL_STATUSES and not await still_running(temporal, rid):
         raise ended(row.status)
@@ -46,7 +45,7 @@ async def open_return(db: AsyncSession, rid: str, who: Actor, temporal: Client) 
 
 async def still_running(temporal: Client, rid: str) -> bool:
     """Whether the return's workflow still runs. An engine that cannot be asked is a 503: the refusal would rest on
-    a row that a lost workflow task may have written."""
+    the read model alone."""
     try:
         described = await temporal.get_workflow_handle(rid).describe()
     except RPCError as e:
