@@ -69,7 +69,7 @@ async def test_finance_lowers_the_refund_after_a_refused_line(client, shop, retu
         "reasons": [{"code": "review_refused_at_inspection", "params": {"line": "L1"}}]
     }
     # The finance console says why from the entry's parameters, not from its words.
-    await console_sign_in(client, finance)
+    await console_sign_in(client, tokens, "finance")
     queue = await client.get("/staff/finance")
     assert (
         queue.status_code == 200
