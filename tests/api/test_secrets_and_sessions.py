@@ -72,7 +72,7 @@ async def test_a_store_credit_code_goes_to_its_shopper_finance_and_integration_o
     # The consoles show the last four to every role, the code to none.
     for role in ("admin", "warehouse", "finance"):
         client.cookies.clear()
-        await console_sign_in(client, await tokens.staff(role))
+        await console_sign_in(client, tokens, role)
         page = await client.get(f"/staff/returns/{rid}")
         assert page.status_code == 200 and code[-4:] in page.text and code not in page.text, role
     client.cookies.clear()
