@@ -163,15 +163,19 @@ async def return_page(rid: ReturnId, request: Request, who: StaffPage, db: DbSes
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: ReturnId, request: Request, who: StaffPage, seen: str = "") -> Response:
+async def return_status(rid: ReturnId, request: Request, who: StaffPage, db: DbSession, seen: str = "") -> Response:
     state = await visible_state(request.app.state.settings, rid, who)
     if state is None:
         return not_found(request, who)
     r = return_view(state, staff=True, lang=choose_lang(request))
-    page = render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
     if seen and seen != r.status:
-        page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
-    return page
+        # The actions on the page belong to the old status: the page's <main> is swapped for the new one. Not a
+        # reload: a reload would cancel a form the person has just sent (an inspection whose own change of status
+        # this poll saw first), leaving them on this page instead of where the form leads (the next scan).
+        page = await detail(rid, request, db, who)
+        page.headers.update({"HX-Retarget": "main", "HX-Reswap": "outerHTML", "HX-Reselect": "main"})
+        return page
+    return render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)
