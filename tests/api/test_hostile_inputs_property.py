@@ -1040,7 +1040,7 @@ PAGES = [
     ("shopper", "/portal/order", "order"),
     ("shopper", "/portal/returns/{rid}", "awaiting"),
     ("shopper", "/portal/returns/{rid}", "pending"),
-    ("visitor", "/staff/login", None),
+    ("visitor", "/staff/login", "account"),  # people's accounts only: an API token opens no console
     ("visitor", "/staff/login/password", "account"),
     ("visitor", "/staff/password/forgot", "account"),
     ("visitor", "/staff/password?token={token}", "link"),
