@@ -183,6 +183,27 @@ def staff_invite(email: str, roles: tuple[str, ...], name: str | None, state_dir
     click.echo(staff_accounts.link_url(settings, token))
 
 
+@staff.command("grant")
+@click.option("--email", required=True)
+@click.option("--role", "roles", required=True, multiple=True,
+              help="admin, warehouse or finance; repeat it or separate with commas for several")  # fmt: skip
+@state_dir_option
+def staff_grant(email: str, roles: tuple[str, ...], state_dir: Path | None) -> None:
+    """Give an existing account more roles (it keeps those it has); no new link, the password stays."""
+    from api import staff_accounts
+
+    wanted = [r for given in roles for r in given.split(",")]
+    try:
+        account = _run(_with_account_session(_settings(state_dir=state_dir),
+                                             lambda s: staff_accounts.grant(s, email, wanted)))  # fmt: skip
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if account is None:
+        click.echo(f"no staff account with e-mail {email}", err=True)
+        sys.exit(1)
+    click.echo(f"{account.email} now has the roles {', '.join(account.roles)}")
+
+
 @staff.command("disable")
 @click.option("--email", required=True)
 @state_dir_option

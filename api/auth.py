@@ -1,7 +1,8 @@
 """Bearer tokens: staff tokens by role, and portal sessions scoped to one order; and the staff consoles' sessions.
 
-All stored hashed. A console session id is not a bearer token (its prefix, rvc_, is none `resolve` knows), so a
-cookie that leaks opens no API, and it dies with the token it was made from."""
+All stored hashed. Tokens are for the shop's systems and scripts (the JSON API); the consoles take people's
+accounts only (api.staff_accounts). A console session id is not a bearer token (its prefix, rvc_, is none
+`resolve` knows), so a cookie that leaks opens no API, and it dies with the account it was opened for."""
 
 from __future__ import annotations
 
@@ -26,14 +27,7 @@ STAFF_TOKEN = select(StaffToken.name, StaffToken.role).where(
 PORTAL_SESSION = select(PortalSession.order_number, PortalSession.expires_at).where(
     PortalSession.token_hash == bindparam("digest")
 )
-# One statement, as for a bearer token: the join is what makes revoking a token end its console sessions.
-CONSOLE_SESSION = (
-    select(StaffToken.name, StaffToken.role)
-    .join(StaffSession, StaffSession.token_id == StaffToken.id)
-    .where(StaffSession.id_hash == bindparam("digest"), StaffSession.expires_at > bindparam("now"),
-           StaffToken.revoked_at.is_(None))
-)  # fmt: skip
-# A person's session (api.staff_accounts): ends with the account, as a token's with the token.
+# A console session is a person's (api.staff_accounts): it ends with the account. API tokens open no console.
 ACCOUNT_SESSION = (
     select(StaffAccount.name, StaffAccount.roles)
     .join(StaffSession, StaffSession.account_id == StaffAccount.id)
@@ -44,15 +38,25 @@ ACCOUNT_ROLES = ("admin", "warehouse", "finance")
 
 
 def console_role(roles: list[str] | tuple[str, ...]) -> str:
-    """The one role a console session acts with (Staff has one): admin sees every console; otherwise the first of
-    warehouse, finance the account has."""
+    """An account's first role (admin, then warehouse, then finance): the console it lands on after signing in."""
     return next(r for r in ACCOUNT_ROLES if r in roles)
 
 
 @dataclass(frozen=True)
 class Staff:
+    """Who acts: a token's name and role, or a person's name and every role of their account (`role` the first)."""
+
     name: str
     role: str
+    roles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            object.__setattr__(self, "roles", (self.role,))
+
+    def may(self, *wanted: str) -> bool:
+        """Whether one of this caller's roles is one of `wanted` (none: any); admin may do everything."""
+        return not wanted or "admin" in self.roles or any(r in self.roles for r in wanted)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ async def create_staff_token(s: AsyncSession, role: str, name: str) -> str:
 
 
 async def revoke_staff_tokens(s: AsyncSession, name: str) -> int:
-    """Revoke every live token with this name; their console sessions go with them."""
+    """Revoke every live token with this name (and any console session a token opened before consoles took accounts
+    only)."""
     result = await s.execute(
         update(StaffToken)
         .where(StaffToken.name == name, StaffToken.revoked_at.is_(None))
@@ -86,32 +91,12 @@ async def revoke_staff_tokens(s: AsyncSession, name: str) -> int:
     return len(revoked)
 
 
-async def open_console_session(
-    s: AsyncSession, token: str, roles: tuple[str, ...], hours: int
-) -> tuple[Staff, str] | None:
-    """Sign in to the consoles with a live staff token of one of `roles`: (who, a new session id for the cookie).
-    The caller commits."""
-    if not token.startswith("rvs_"):
-        return None
-    row = (await s.execute(select(StaffToken.id, StaffToken.name, StaffToken.role).where(
-        StaffToken.token_hash == hash_token(token), StaffToken.revoked_at.is_(None)))).first()  # fmt: skip
-    if row is None or row.role not in roles:
-        return None
-    session_id = "rvc_" + secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    await s.execute(delete(StaffSession).where(StaffSession.expires_at <= now))  # nobody's, any more
-    s.add(StaffSession(id_hash=hash_token(session_id), token_id=row.id, expires_at=now + timedelta(hours=hours)))
-    return Staff(name=row.name, role=row.role), session_id
-
-
 async def console_staff(conn: AsyncSession | AsyncConnection, session_id: str) -> Staff | None:
     if not session_id.startswith("rvc_"):
         return None
     params = {"digest": hash_token(session_id), "now": datetime.now(UTC)}
-    if found := (await conn.execute(CONSOLE_SESSION, params)).first():
-        return Staff(name=found.name, role=found.role)
     if person := (await conn.execute(ACCOUNT_SESSION, params)).first():
-        return Staff(name=person.name, role=console_role(person.roles))
+        return Staff(name=person.name, role=console_role(person.roles), roles=tuple(person.roles))
     return None
 
 

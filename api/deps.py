@@ -80,7 +80,7 @@ def staff(*roles: str) -> Callable[..., Awaitable[Staff]]:
     async def check(who: Principal) -> Staff:
         if not isinstance(who, Staff):
             raise _unauthorized()
-        if roles and who.role not in roles and who.role != "admin":
+        if not who.may(*roles):
             raise HTTPException(403, f"Authorization: role {who.role} cannot do this; needs {' or '.join(roles)}")
         return who
 

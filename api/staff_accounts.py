@@ -161,7 +161,7 @@ async def open_account_session(db: AsyncSession, account: Account, hours: int) -
     at = now()
     await db.execute(delete(StaffSession).where(StaffSession.expires_at <= at))  # nobody's, any more
     db.add(StaffSession(id_hash=hash_token(session_id), account_id=account.id, expires_at=at + timedelta(hours=hours)))
-    return Staff(name=account.name, role=account.console_role), session_id
+    return Staff(name=account.name, role=account.console_role, roles=account.roles), session_id
 
 
 async def _end_sessions(db: AsyncSession, account_id: int) -> None:
@@ -211,6 +211,18 @@ async def invite(
         if name:
             row.name = shown_name
     return _account(row), await _issue_link(db, row.id, "invite")
+
+
+async def grant(db: AsyncSession, email: str, roles: list[str] | tuple[str, ...]) -> Account | None:
+    """Add roles to an existing account, keeping the ones it has; its sessions act with them at their next request.
+    None when there is no such account; ValueError for a bad role. The caller commits."""
+    wanted = check_roles(roles)
+    address = _address(email)
+    row = None if address is None else (await db.execute(BY_EMAIL, {"email": address})).scalar_one_or_none()
+    if row is None:
+        return None
+    row.roles = list(dict.fromkeys([*row.roles, *wanted]))
+    return _account(row)
 
 
 async def start_reset(db: AsyncSession, email: str) -> tuple[Account, str] | None:

@@ -42,7 +42,7 @@ def not_found(request: Request, who: Staff) -> HTMLResponse:
 async def staff_of(request: Request) -> Staff | None:
     session_id = request.cookies.get(SESSION_COOKIE, "")
     who = await console_staff_of(request.app.state.settings, session_id) if 0 < len(session_id) < 200 else None
-    who = who if who is not None and who.role in CONSOLE_ROLES else None
+    who = who if who is not None and who.may(*CONSOLE_ROLES) else None
     sign_in_seen(request, who)
     return who
 
@@ -61,13 +61,14 @@ async def _send_answer(request: Request, exc: Exception) -> Response:
 
 
 def staff_page(*roles: str) -> Callable[[Request], Awaitable[Staff]]:
-    """The signed-in staff member when their role may see the page (admin may see all; no roles: any console role)."""
+    """The signed-in staff member when one of their roles may see the page (admin may see all; no roles: any console
+    role)."""
 
     async def gate(request: Request) -> Staff:
         who = await staff_of(request)
         if who is None:
             raise PageAnswer(RedirectResponse("/staff/login", status_code=303))
-        if roles and who.role not in roles and who.role != "admin":
+        if not who.may(*roles):
             raise PageAnswer(render(request, "staff/forbidden.html", {}, who, status_code=403))
         return who
 

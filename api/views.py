@@ -206,7 +206,7 @@ def return_view(
     st = state if isinstance(state, ReturnState) else ReturnState.model_validate(state)
     words = translator(lang)
     staff = staff or isinstance(who, Staff)
-    shows_code = (isinstance(who, Staff) and who.role in CODE_ROLES) or not staff
+    shows_code = (isinstance(who, Staff) and any(r in CODE_ROLES for r in who.roles)) or not staff
     reader: Reader = "staff" if staff else "shopper"
     lines = []
     for line in st.lines:

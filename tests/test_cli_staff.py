@@ -118,3 +118,18 @@ def test_disable_ends_the_sessions_and_links_and_an_unknown_address_fails(env, p
         assert conn.scalar(text("SELECT count(*) FROM staff_sessions WHERE account_id = :a"), {"a": account_id}) == 0
     unknown = reverso("staff", "disable", "--email", f"nobody.{uuid.uuid4().hex[:8]}@shop.example", *env)
     assert unknown.exit_code == 1 and "no staff account" in unknown.stderr
+
+
+def test_grant_adds_roles_to_an_account_and_keeps_its_password_and_links(env, pg):
+    address = f"rita.{uuid.uuid4().hex[:8]}@shop.example"
+    link = reverso("staff", "invite", "--email", address, "--role", "warehouse", *env).stdout.strip().rsplit("=", 1)[1]
+    done = reverso("staff", "grant", "--email", address.upper(), "--role", "finance", "--role", "warehouse,admin", *env)
+    assert done.exit_code == 0, done.output
+    assert "warehouse, finance, admin" in done.stdout
+    assert account(pg, address)["roles"] == ["warehouse", "finance", "admin"]
+    assert live_link(pg, link)  # no new invitation: the one already sent still works
+    bad_role = reverso("staff", "grant", "--email", address, "--role", "integration", *env)
+    assert bad_role.exit_code == 2 and account(pg, address)["roles"] == ["warehouse", "finance", "admin"]
+    unknown = reverso("staff", "grant", "--email", f"nobody.{uuid.uuid4().hex[:8]}@shop.example", "--role", "admin",
+                      *env)  # fmt: skip
+    assert unknown.exit_code == 1 and "no staff account" in unknown.stderr

@@ -1,7 +1,8 @@
 """Staff account pages: sign in with e-mail and password, set a password from a link, ask for a reset link.
 
-Forms carry the staff area's CSRF token (api.staff_console.form_of), as every other console form. A successful
-sign-in opens the same console session cookie as a token sign-in (api.staff_pages.login), for the account.
+Forms carry the staff area's CSRF token (api.staff_console.form_of), as every other console form. Signing in here is
+the only way into the consoles: API tokens are for the JSON API (the shop's systems and scripts). `/staff/login` and
+the older `/staff/login/password` are the same page.
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ def password_problem(password: str) -> str | None:
 # --- sign in -------------------------------------------------------------------------------------------------------
 
 
+@router.get("/login", response_class=HTMLResponse)
 @router.get("/login/password", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
     return page(request, "password_login", {"email": ""})
 
 
+@router.post("/login", response_class=HTMLResponse)
 @router.post("/login/password", response_class=HTMLResponse)
 async def login(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)

@@ -106,7 +106,7 @@ async def list_page(
         "prev": query.link(page=query.page - 1) if query.page > 1 else None,
         "next": query.link(page=query.page + 1) if query.page * PAGE_SIZE < total else None,
         "pending": any(r.status == "pending_approval" for r in rows),
-        "decidable": {r.id for r in rows if r.status == "pending_approval" and who.role == "admin"},
+        "decidable": {r.id for r in rows if r.status == "pending_approval" and who.may("admin")},
     }, who, status_code=422 if refused else status_code)  # fmt: skip
 
 

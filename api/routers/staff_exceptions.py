@@ -15,7 +15,7 @@ from api.i18n import choose_lang, translator
 from api.pages import first, first_error, templates
 from api.routers.staff_pages import detail, not_found
 from api.services.errors import ServiceError
-from api.services.resolve import ROLES, ResolveIn, may_take, resolve
+from api.services.resolve import ResolveIn, may_take, resolve
 from api.staff_console import StaffForm, staff_form, to_minor
 from db.models import ReturnRow
 from domain.text import ReturnId
@@ -23,7 +23,7 @@ from domain.text import ReturnId
 router = APIRouter(prefix="/staff", include_in_schema=False)
 # Any console role may post; which action is whose is the use case's check (api.services.resolve.ROLES).
 StaffFormAny = Annotated[StaffForm, Depends(staff_form())]
-templates.env.globals["may_resolve"] = lambda role, action: role == "admin" or role in ROLES.get(action, ())
+templates.env.globals["may_resolve"] = may_take
 
 
 @router.post("/returns/{rid}/resolve", response_class=HTMLResponse)

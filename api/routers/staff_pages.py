@@ -1,8 +1,8 @@
 """The staff consoles as server-rendered pages (Jinja2 + htmx): sign-in, warehouse, finance and admin.
 
-Signing in with a staff bearer token (from `reverso token create`) opens a console session: the HttpOnly,
-SameSite=Strict cookie holds only its random id, checked again on every request, so signing out or revoking the
-token ends it at once. Who may see a page is declared by its dependency (api.staff_console). Every change goes
+People sign in with their account's e-mail and password (api.routers.staff_accounts; API tokens open no console):
+the HttpOnly, SameSite=Strict cookie holds only the session's random id, checked again on every request, so signing
+out or disabling the account ends it at once. An account may have several roles: its pages are those of each. Who may see a page is declared by its dependency (api.staff_console). Every change goes
 through the use cases the JSON API runs (api.services), so the workflow validates it.
 """
 
@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import staff_console
-from api.auth import Staff, close_console_session, open_console_session
+from api.auth import Staff, close_console_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.finance_view import review_extras
 from api.i18n import choose_lang, translator
@@ -27,7 +27,6 @@ from api.services.receive import close_receiving
 from api.services.review import ReviewIn, review_facts
 from api.services.review import review as review_refund
 from api.staff_console import (
-    CONSOLE_ROLES,
     HOMES,
     SESSION_COOKIE,
     FinanceForm,
@@ -64,26 +63,6 @@ PAGE_SIZE = 20
 async def home(request: Request) -> Response:
     who = await staff_of(request)
     return RedirectResponse(HOMES[who.role] if who else "/staff/login", status_code=303)
-
-
-@router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> HTMLResponse:
-    return render(request, "staff/login.html", {"error": False})
-
-
-@router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, db: DbSession, settings: AppSettings) -> Response:
-    form = await form_of(request)
-    token = first(form, "token")[:200]
-    opened = await open_console_session(db, token, CONSOLE_ROLES, settings.staff_session_hours) if token else None
-    if opened is None:
-        return render(request, "staff/login.html", {"error": True}, status_code=401)
-    await db.commit()
-    who, session_id = opened
-    response = RedirectResponse(HOMES[who.role], status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_id, max_age=settings.staff_session_hours * 3600, httponly=True,
-                        samesite="strict", secure=secure(request), path="/staff")  # fmt: skip
-    return response
 
 
 @router.post("/logout", response_class=HTMLResponse)
@@ -165,9 +144,9 @@ async def detail(
     settings = request.app.state.settings
     r = return_view(row.state, workflow_url(settings, rid), staff=True, lang=choose_lang(request))
     inspectable = r.status == "received" and all(x.accepted_quantity is None for x in r.lines)
-    can = {"inspect": inspectable and who.role in ("warehouse", "admin"),
-           "review": r.status == "pending_refund_review" and who.role in ("finance", "admin"),
-           "decide": r.status == "pending_approval" and who.role == "admin"}  # fmt: skip
+    can = {"inspect": inspectable and who.may("warehouse"),
+           "review": r.status == "pending_refund_review" and who.may("finance"),
+           "decide": r.status == "pending_approval" and who.may("admin")}  # fmt: skip
     ctx: dict[str, Any] = {"r": r, "row": row, "can": can, "errors": errors or {}, "sent": sent or {},
                            "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS,
                            "outcomes": get_args(Outcome)}  # fmt: skip
@@ -184,15 +163,19 @@ async def return_page(rid: ReturnId, request: Request, who: StaffPage, db: DbSes
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
-async def return_status(rid: ReturnId, request: Request, who: StaffPage, seen: str = "") -> Response:
+async def return_status(rid: ReturnId, request: Request, who: StaffPage, db: DbSession, seen: str = "") -> Response:
     state = await visible_state(request.app.state.settings, rid, who)
     if state is None:
         return not_found(request, who)
     r = return_view(state, staff=True, lang=choose_lang(request))
-    page = render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
     if seen and seen != r.status:
-        page.headers["HX-Refresh"] = "true"  # the actions on the page belong to the old status: reload it
-    return page
+        # The actions on the page belong to the old status: the page's <main> is swapped for the new one. Not a
+        # reload: a reload would cancel a form the person has just sent (an inspection whose own change of status
+        # this poll saw first), leaving them on this page instead of where the form leads (the next scan).
+        page = await detail(rid, request, db, who)
+        page.headers.update({"HX-Retarget": "main", "HX-Reswap": "outerHTML", "HX-Reselect": "main"})
+        return page
+    return render(request, "staff/_status.html", {"r": r, "final": r.status in FINAL_STATUSES}, who)
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)

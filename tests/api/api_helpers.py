@@ -1,4 +1,4 @@
-"""What the API tests do over and over: tokens, filing returns, polling, signed carrier webhooks."""
+"""What the API tests do over and over: tokens, staff accounts, filing returns, polling, signed carrier webhooks."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from api import staff_accounts
 from api.auth import create_staff_token
 from db.engine import get_sessionmaker
 from settings import Settings
 
 WEBHOOK_PATH = "/api/v1/webhooks/carriers/local"
+STAFF_PASSWORD = "parcel scanner on the dock"
 
 
 class Tokens:
@@ -28,6 +30,16 @@ class Tokens:
         async with self.sessions.begin() as s:
             token = await create_staff_token(s, role, name or f"{role}-{uuid.uuid4().hex[:6]}")
         return {"Authorization": f"Bearer {token}"}
+
+    async def account(self, *roles: str, name: str | None = None) -> str:
+        """A staff account with these roles whose password is STAFF_PASSWORD, set through its invitation link as a
+        person would; its e-mail address."""
+        name = name or f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}"
+        async with self.sessions.begin() as s:
+            account, link = await staff_accounts.invite(s, f"{uuid.uuid4().hex[:10]}@shop.example", roles, name)
+        async with self.sessions.begin() as s:
+            assert await staff_accounts.set_password(s, link, STAFF_PASSWORD) is not None
+        return account.email
 
     async def shopper(self, order_number: str, email: str = "shopper@example.com") -> dict[str, str]:
         r = await self.http.post("/api/v1/portal/session", json={"order_number": order_number, "email": email})
@@ -45,12 +57,16 @@ async def portal_order_page(client: httpx.AsyncClient, order) -> httpx.Response:
     return await client.get("/portal/order")
 
 
-async def console_sign_in(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
-    """Sign in to the staff consoles with the bearer token in `headers`, through the login form: the client's
-    cookie then holds a console session, as a browser's would."""
+async def console_sign_in(
+    client: httpx.AsyncClient, tokens: Tokens, *roles: str, name: str | None = None
+) -> httpx.Response:
+    """Sign in to the staff consoles as a new person with these roles (and `name`, shown in timelines), through the
+    sign-in form with e-mail and password: the client's cookie then holds a console session, as a browser's would.
+    The consoles take accounts only; API tokens are for the JSON API."""
+    address = await tokens.account(*roles, name=name)
     await client.get("/staff/login")
-    token = headers["Authorization"].removeprefix("Bearer ")
-    r = await client.post("/staff/login", data={"token": token, "csrf": client.cookies.get("staff_csrf")})
+    r = await client.post("/staff/login", data={"email": address, "password": STAFF_PASSWORD,
+                                                "csrf": client.cookies.get("staff_csrf")})  # fmt: skip
     assert r.status_code == 303, r.text
     return r
 

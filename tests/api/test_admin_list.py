@@ -57,7 +57,7 @@ async def test_csv_is_the_lists_query_for_staff_only(client, shop, returns, toke
     # The console's button: the same file for a signed-in session, the sign-in page for nobody.
     client.cookies.clear()
     assert (await client.get("/staff/returns.csv")).status_code == 303
-    await console_sign_in(client, await tokens.staff("warehouse"))
+    await console_sign_in(client, tokens, "warehouse")
     page = await client.get("/staff/returns.csv", params={"q": email, "status": "pending_approval"})
     assert page.status_code == 200 and [x["id"] for x in rows_of(page.text)] == [big["id"]]
 
@@ -137,7 +137,7 @@ async def test_bulk_approve_approves_only_pending_returns_and_reports_each(clien
 async def test_console_list_is_a_sortable_table_with_a_confirmed_bulk_approval(client, shop, returns, tokens):
     email = f"bulk-{uuid.uuid4().hex[:8]}@example.com"
     ids = [(await returns.create(await shop.order(unit_price=30000, email_addr=email)))[0]["id"] for _ in range(2)]
-    await console_sign_in(client, await tokens.staff("admin", "bulk-admin"))
+    await console_sign_in(client, tokens, "admin", name="bulk-admin")
     csrf = client.cookies.get("staff_csrf")
     page = await client.get("/staff/returns", params={"q": email, "sort": "-total"})
     assert page.status_code == 200
@@ -167,7 +167,7 @@ async def test_console_list_is_a_sortable_table_with_a_confirmed_bulk_approval(c
 async def test_an_empty_reject_reason_is_shown_in_the_open_section_of_its_row(client, shop, returns, tokens):
     email = f"reject-{uuid.uuid4().hex[:8]}@example.com"
     rid = (await returns.create(await shop.order(unit_price=30000, email_addr=email)))[0]["id"]
-    await console_sign_in(client, await tokens.staff("admin"))
+    await console_sign_in(client, tokens, "admin")
     csrf = client.cookies.get("staff_csrf")
     r = await client.post(
         f"/staff/returns/{rid}/reject", data={"csrf": csrf, "reason": " ", "back": f"/staff/returns?q={email}"}
@@ -206,7 +206,7 @@ async def test_finance_sees_the_order_its_payment_and_refunds_beside_the_review(
     ).status_code == 200
     await returns.wait_status(second["id"], headers, "pending_refund_review")
 
-    await console_sign_in(client, await tokens.staff("finance"))
+    await console_sign_in(client, tokens, "finance")
     for path in ("/staff/finance", f"/staff/returns/{second['id']}"):
         page = html.unescape((await client.get(path)).text)
         item = page[page.index(second["id"]) :]
@@ -230,7 +230,7 @@ async def test_a_store_credit_only_review_is_not_a_refund_of_nothing(client, sho
         )
     ).status_code == 200
     await returns.wait_status(ret["id"], headers, "pending_refund_review")
-    await console_sign_in(client, await tokens.staff("finance"))
+    await console_sign_in(client, tokens, "finance")
     page = html.unescape((await client.get("/staff/finance")).text)
     item = page[page.index(f'id="review-{ret["id"]}"') :]
     item = item[: item.index("</article>")]

@@ -20,9 +20,9 @@ async def sent_back(returns, shop, admin) -> dict:
 
 
 async def test_the_queue_names_the_code_and_offers_each_role_its_buttons(client, shop, returns, tokens):
-    admin, finance = await tokens.staff("admin"), await tokens.staff("finance")
+    admin = await tokens.staff("admin")
     rid = (await sent_back(returns, shop, admin))["id"]
-    await console_sign_in(client, finance)
+    await console_sign_in(client, tokens, "finance")
     page = await client.get("/staff/exceptions")
     row = page.text.split(f'id="row-{rid}"')[1].split("</li>")[0]
     assert "Returned to the shopper" in row
@@ -40,7 +40,7 @@ async def test_the_queue_names_the_code_and_offers_each_role_its_buttons(client,
 async def test_an_admin_closes_a_return_from_the_queue_and_a_refusal_shows_on_its_page(client, shop, returns, tokens):
     admin = await tokens.staff("admin", "admin-rui")
     rid = (await sent_back(returns, shop, admin))["id"]
-    await console_sign_in(client, admin)
+    await console_sign_in(client, tokens, "admin", name="Rui Admin")
     csrf = client.cookies.get("staff_csrf")
     url = f"/staff/returns/{rid}/resolve"
     forged = await client.post(url, data={"csrf": "forged", "action": "close", "note": "x"})
@@ -54,5 +54,5 @@ async def test_an_admin_closes_a_return_from_the_queue_and_a_refusal_shows_on_it
     assert done.status_code == 303 and done.headers["location"] == "/staff/exceptions"
     got = await returns.get(rid, admin)
     assert got["status"] == "completed"
-    assert any(t["by"] == "admin-rui" and t["note"] == "kept by the shopper" for t in got["timeline"])
+    assert any(t["by"] == "Rui Admin" and t["note"] == "kept by the shopper" for t in got["timeline"])
     client.cookies.clear()

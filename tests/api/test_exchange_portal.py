@@ -50,7 +50,7 @@ async def test_estimate_and_submit_agree_on_the_difference(client, shop, returns
     assert created["lines"][0]["price_difference"] == 1821
     assert created["lines"][0]["exchange_unit_price"] == 4321
     # finance and the warehouse see the same difference in the console
-    await console_sign_in(client, await tokens.staff("finance"))
+    await console_sign_in(client, tokens, "finance")
     console = await client.get(f"/staff/returns/{created['id']}")
     assert f"for {hoodie} at 43.21 EUR each: difference 18.21 EUR" in console.text
 

@@ -17,20 +17,12 @@ import pytest
 
 from db.engine import get_sessionmaker
 from db.models import OrderRow
-from tests.api.api_helpers import WEBHOOK_PATH, line, order_payload, portal_order_page
+from tests.api.api_helpers import WEBHOOK_PATH, console_sign_in, line, order_payload, portal_order_page
 from tests.api.test_malformed_input import fields, no_returns
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NUL = "\u0000"
 POLICY = "/api/v1/policy"
-
-
-async def console(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-    """Sign in to the staff consoles through the login form with the token in `headers`."""
-    await client.get("/staff/login")
-    token = headers["Authorization"].removeprefix("Bearer ")
-    r = await client.post("/staff/login", data={"token": token, "csrf": client.cookies.get("staff_csrf")})
-    assert r.status_code == 303, r.text
 
 
 async def console_post(client: httpx.AsyncClient, path: str, data: dict[str, str]) -> httpx.Response:
@@ -77,7 +69,7 @@ async def test_a_nul_in_an_inspection_note_is_refused_and_the_return_waits(clien
     assert fields(r) == ["body.lines.0.note"]
     assert "U+0000" in r.json()["detail"][0]["reason"], r.json()
 
-    await console(client, warehouse)
+    await console_sign_in(client, tokens, "warehouse")
     form = {
         "l0-accepted": "1",
         "l0-condition": "new",
@@ -102,7 +94,7 @@ async def test_a_nul_in_a_refund_review_note_is_refused_and_finance_still_decide
     r = await client.post(path, json={"approve": False, "note": f"no{NUL}"}, headers=finance)
     assert fields(r) == ["body.note"]
 
-    await console(client, finance)
+    await console_sign_in(client, tokens, "finance")
     page = await console_post(client, f"/staff/returns/{ret['id']}/review", {"decision": "deny", "note": f"no{NUL}"})
     assert page.status_code == 422, page.text
     assert 'id="note-error"' in page.text and "U+0000" in page.text
@@ -118,7 +110,7 @@ async def test_a_nul_in_a_reject_reason_is_refused_and_the_return_still_waits(cl
     r = await client.post(f"/api/v1/returns/{ret['id']}/reject", json={"reason": f"fraud{NUL}"}, headers=admin)
     assert fields(r) == ["body.reason"]
 
-    await console(client, admin)
+    await console_sign_in(client, tokens, "admin")
     page = await console_post(client, f"/staff/returns/{ret['id']}/reject", {"reason": f"fraud{NUL}"})
     assert page.status_code == 422, page.text
     assert "U+0000" in page.text
@@ -177,7 +169,7 @@ async def test_return_lines_with_a_nul_file_nothing(client, tokens, shop, change
 async def test_search_and_scan_boxes_with_a_nul_find_nothing(client, tokens):
     admin = await tokens.staff("admin")
     assert fields(await client.get("/api/v1/returns", params={"q": f"ana{NUL}"}, headers=admin)) == ["query.q"]
-    await console(client, admin)
+    await console_sign_in(client, tokens, "admin")
     page = await client.get("/staff/returns", params={"q": f"ana{NUL}"})
     assert page.status_code == 422 and 'id="total"' in page.text, page.text
     page = await client.get("/staff/warehouse", params={"code": f"RT{NUL}1"})
@@ -359,7 +351,7 @@ async def test_portal_parcels_that_are_not_a_number_in_range_show_the_form_again
 async def test_console_quantities_that_are_not_typed_digits_show_the_form_again(client, shop, returns, tokens):
     ret, headers = await returns.create(await shop.order())
     await returns.deliver(ret, headers)
-    await console(client, await tokens.staff("warehouse"))
+    await console_sign_in(client, tokens, "warehouse")
     for accepted in ("²", "9" * 5000):
         form = {"l0-accepted": accepted, "l0-condition": "new", "l0-outcome": "as_described", "l0-restock": "on"}
         page = await console_post(client, f"/staff/returns/{ret['id']}/inspection", form)

@@ -389,7 +389,7 @@ class Maker:
             self.wait(t.rid, lambda r: inbound(r)[0]["status"] == "delivered", "with its first parcel delivered")
         return t
 
-    def account(self, kind: str) -> Target:
+    def account(self, kind: str, roles: tuple[str, ...] = ("warehouse",)) -> Target:
         """A staff account invited by e-mail: its link to choose a password ("link"), or already with one."""
         from api import staff_accounts
         from db.engine import get_sessionmaker
@@ -400,7 +400,7 @@ class Maker:
         async def make() -> str:
             sessions = get_sessionmaker(sqlalchemy_url(self.running.database_url))
             async with sessions.begin() as s:
-                _, link = await staff_accounts.invite(s, address, ["warehouse"], "Hostile Tester")
+                _, link = await staff_accounts.invite(s, address, roles, "Hostile Tester")
             if kind == "account":
                 async with sessions.begin() as s:
                     await staff_accounts.set_password(s, link, PASSWORD)
@@ -425,6 +425,7 @@ class World:
         self.unsendable = 0  # hostile headers this client refuses to send (HTTP/1.1 cannot carry them)
         self.current: dict[str, Target] = {}
         self.browsers: dict[str, dict[str, str]] = {}
+        self.people: dict[str, str] = {}  # the consoles' sign-in: a staff account's e-mail per role
         self.alone = False  # no targets made ahead meanwhile (see Op.alone)
         self.ahead: dict[str, list[Future[Target]]] = defaultdict(list)
         self.makers: list[Maker] = []
@@ -513,7 +514,9 @@ class World:
         """Cookies of a person signed in through the pages' own sign-in form: a staff member of role `who`, or the
         shopper of t's order. None when the form refuses (`judged`: where, field, value of the case that led here)."""
         if who in ROLES:
-            page, fill = "/staff/login", {"token": self.tokens[who]}
+            if who not in self.people:  # the consoles take accounts only, never an API token
+                self.people[who] = self.maker.account("account", (who,)).email
+            page, fill = "/staff/login", {"email": self.people[who], "password": PASSWORD}
         else:
             assert t is not None
             page, fill = "/portal", {"order_number": t.number, "email": t.email}
@@ -1037,7 +1040,7 @@ PAGES = [
     ("shopper", "/portal/order", "order"),
     ("shopper", "/portal/returns/{rid}", "awaiting"),
     ("shopper", "/portal/returns/{rid}", "pending"),
-    ("visitor", "/staff/login", None),
+    ("visitor", "/staff/login", "account"),  # people's accounts only: an API token opens no console
     ("visitor", "/staff/login/password", "account"),
     ("visitor", "/staff/password/forgot", "account"),
     ("visitor", "/staff/password?token={token}", "link"),

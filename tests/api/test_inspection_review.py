@@ -69,12 +69,21 @@ async def test_finance_lowers_the_refund_after_a_refused_line(client, shop, retu
         "reasons": [{"code": "review_refused_at_inspection", "params": {"line": "L1"}}]
     }
     # The finance console says why from the entry's parameters, not from its words.
-    await console_sign_in(client, finance)
+    await console_sign_in(client, tokens, "finance")
     queue = await client.get("/staff/finance")
     assert (
         queue.status_code == 200
         and '<span class="why">line L1 was partly accepted at inspection (1 of 2)</span>' in queue.text
     )
+    # A page still showing the return as received polls its status: it gets the page's new <main> to swap in, not a
+    # reload, which would cancel a form its person has just sent (the inspection that changed the status).
+    seen = await client.get(f"/staff/returns/{ret['id']}/status", params={"seen": "received"})
+    assert seen.status_code == 200 and "HX-Refresh" not in seen.headers
+    assert (seen.headers["HX-Retarget"], seen.headers["HX-Reswap"], seen.headers["HX-Reselect"]) == (
+        "main", "outerHTML", "main")  # fmt: skip
+    assert 'id="review-approve"' in seen.text and 'id="inspection"' not in seen.text
+    same = await client.get(f"/staff/returns/{ret['id']}/status", params={"seen": "pending_refund_review"})
+    assert same.status_code == 200 and "HX-Retarget" not in same.headers and "<main" not in same.text
     client.cookies.clear()
     path = f"/api/v1/returns/{ret['id']}/refund-review"
     r = await client.post(path, json={"approve": True, "amount": 4001}, headers=finance)

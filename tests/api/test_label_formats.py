@@ -132,7 +132,7 @@ async def test_portal_prints_4x6_and_a4_and_staff_console_links_every_format(cli
     assert (await client.get(f"/portal/returns/{rid}/label.zpl")).content.startswith(b"^XA")
     client.cookies.clear()
 
-    await console_sign_in(client, await tokens.staff("warehouse"))
+    await console_sign_in(client, tokens, "warehouse")
     console = await client.get(f"/staff/returns/{rid}")
     for link in ("label.pdf?direction=inbound&amp;parcel=1", "label.pdf?size=a4&amp;direction=inbound&amp;parcel=1",
                  "label.zpl?direction=inbound&amp;parcel=1"):  # fmt: skip

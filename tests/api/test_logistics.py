@@ -115,7 +115,7 @@ async def test_warehouse_closes_receiving_of_a_split_return(client, shop, return
     assert (await client.post(f"/api/v1/returns/{rid}/receive", headers=finance)).status_code == 403
     assert (await client.post(f"/api/v1/returns/{rid}/receive", headers=shopper)).status_code == 401
 
-    await console_sign_in(client, warehouse)
+    await console_sign_in(client, tokens, "warehouse")
     page = await client.get(f"/staff/returns/{rid}")
     assert 'id="receive-submit"' in page.text and two in page.text
     csrf = client.cookies.get("staff_csrf")
@@ -156,7 +156,7 @@ async def test_stuck_parcel_is_in_the_exceptions_queue_until_it_moves(
     assert (await client.get("/api/v1/returns?attention=maybe", headers=admin)).status_code == 422
     assert (await client.get("/api/v1/returns?attention=true", headers=shopper)).status_code == 401
 
-    await console_sign_in(client, admin)
+    await console_sign_in(client, tokens, "admin")
     console = await client.get("/staff/exceptions")
     assert console.status_code == 200 and f'id="row-{rid}"' in console.text and 'id="nav-exceptions"' in console.text
     detail = await client.get(f"/staff/returns/{rid}")

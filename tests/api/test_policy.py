@@ -155,7 +155,7 @@ async def test_a_blocked_email_waits_for_a_person_who_alone_reads_why(client, ad
     admin_headers = await tokens.staff("admin")
     staff = await client.get(f"/api/v1/returns/{ret['id']}", headers=admin_headers)
     assert staff.json()["review_notes"] == ["e-mail blocked@example.com is on the block list: a person will review it"]
-    await console_sign_in(client, admin_headers)
+    await console_sign_in(client, tokens, "admin")
     console = await client.get(f"/staff/returns/{ret['id']}")
     assert "e-mail blocked@example.com is on the block list" in console.text, "the admin deciding reads why"
 

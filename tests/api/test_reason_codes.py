@@ -55,7 +55,7 @@ async def test_staff_read_codes_and_english_while_a_shopper_reads_no_limit(clien
         assert "250.00" not in page and "auto-approve" not in page and "aprovação automática" not in page
 
     client.cookies.clear()
-    await console_sign_in(client, await tokens.staff("admin"))
+    await console_sign_in(client, tokens, "admin")
     console = html.unescape((await client.get(f"/staff/returns/{ret['id']}?lang=pt")).text)
     assert "o valor 43.00 EUR está dentro do limite de aprovação automática de 250.00 EUR" in console
 

@@ -72,7 +72,7 @@ async def test_a_refusal_reads_the_same_in_the_json_api_and_the_console(client, 
     sentence = refused.json()["detail"]
     assert sentence.startswith("status:"), sentence
 
-    await console_sign_in(client, admin)
+    await console_sign_in(client, tokens, "admin")
     csrf = client.cookies.get("staff_csrf") or ""
     page = await client.post(f"/staff/returns/{ret['id']}/approve", data={"csrf": csrf})
     assert page.status_code == 409, page.text

@@ -20,7 +20,6 @@ from sqlalchemy import select, text, update
 from api import staff_accounts
 from api.auth import hash_token
 from api.main import create_app
-from api.routers import staff_accounts as account_pages
 from db.engine import get_sessionmaker
 from db.models import StaffAccount, StaffAccountToken, StaffSession
 from settings import Settings
@@ -34,10 +33,8 @@ LINK = re.compile(r"http\S+/staff/password\?token=(rvl_[\w-]+)")
 @pytest_asyncio.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    if not any(getattr(route, "path", "") == "/staff/login/password" for route in app.routes):
-        app.include_router(account_pages.router)  # until api/main.py registers the router itself
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        await client.get("/staff/login/password")  # the staff area's CSRF cookie
+        await client.get("/staff/login")  # the staff area's CSRF cookie
         yield client
 
 
@@ -81,7 +78,7 @@ async def set_password(http: httpx.AsyncClient, token: str, password: str = PASS
 
 
 async def sign_in(http: httpx.AsyncClient, address: str, password: str = PASSWORD) -> httpx.Response:
-    return await http.post("/staff/login/password", data={"csrf": csrf(http), "email": address, "password": password})
+    return await http.post("/staff/login", data={"csrf": csrf(http), "email": address, "password": password})
 
 
 async def sessions_of(settings: Settings, address: str) -> int:
@@ -231,3 +228,32 @@ async def test_an_account_session_opens_the_console_and_names_the_person(http, s
     async with get_sessionmaker(settings.resolved_database_url()).begin() as s:
         await staff_accounts.disable(s, address)
     assert (await http.get("/staff/returns")).headers.get("location") == "/staff/login"
+
+
+async def test_each_role_of_an_account_opens_its_pages_and_a_granted_role_counts_at_once(http, settings, mail_dir):
+    address, token = await invited(settings, mail_dir, ("warehouse",))
+    await set_password(http, token)
+    assert (await sign_in(http, address)).headers["location"] == "/staff"
+    assert (await http.get("/staff")).headers["location"] == "/staff/warehouse"
+    floor = await http.get("/staff/warehouse")
+    assert floor.status_code == 200 and 'id="nav-finance"' not in floor.text
+    assert (await http.get("/staff/finance")).status_code == 403
+    async with get_sessionmaker(settings.resolved_database_url()).begin() as s:
+        granted = await staff_accounts.grant(s, address, ["finance"])
+        assert granted is not None and granted.roles == ("warehouse", "finance")
+    desk = await http.get("/staff/finance")  # the same session, at its next request
+    assert desk.status_code == 200
+    assert 'id="nav-warehouse"' in desk.text and 'id="nav-finance"' in desk.text
+    assert "Ana Sousa (warehouse, finance)" in desk.text
+    assert (await http.get("/staff/warehouse")).status_code == 200
+    listed = await http.get("/staff/returns")
+    assert listed.status_code == 200 and 'id="bulk"' not in listed.text  # approving stays the admin's
+
+
+async def test_the_older_sign_in_address_is_the_same_page(http, settings, mail_dir):
+    address, token = await invited(settings, mail_dir)
+    await set_password(http, token)
+    page = await http.get("/staff/login/password")
+    assert page.status_code == 200 and 'action="/staff/login"' in page.text and 'id="token"' not in page.text
+    form = {"csrf": csrf(http), "email": address, "password": PASSWORD}
+    assert (await http.post("/staff/login/password", data=form)).status_code == 303

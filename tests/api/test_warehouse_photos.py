@@ -139,7 +139,7 @@ async def test_the_console_asks_for_every_answer_takes_photos_and_goes_back_to_t
 ):
     ret, shopper = await received(returns, shop)
     rid = ret["id"]
-    await console_sign_in(client, await tokens.staff("warehouse", "wanda"))
+    await console_sign_in(client, tokens, "warehouse", name="wanda")
     page = await client.get(f"/staff/returns/{rid}")
     form = page.text[page.text.index('id="inspection"') :]
     assert 'enctype="multipart/form-data"' in page.text
@@ -169,7 +169,7 @@ async def test_the_console_asks_for_every_answer_takes_photos_and_goes_back_to_t
     client.cookies.clear()
     assert (await client.get(src.group(1))).status_code in (303, 401)  # not signed in: the sign-in page
     await returns.wait_status(rid, shopper, "pending_refund_review")  # nothing accepted: finance reviews it
-    await console_sign_in(client, await tokens.staff("finance"))
+    await console_sign_in(client, tokens, "finance")
     review = await client.get("/staff/finance")
     assert src.group(1) in review.text
     client.cookies.clear()

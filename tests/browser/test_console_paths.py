@@ -29,6 +29,7 @@ from api.i18n import translator
 from tests.support import services
 from tests.support.browser import needs_chromium, snap
 from tests.support.services import DevStack
+from tests.support.staff_people import person
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -156,13 +157,6 @@ def find_order(page: Any, stack: DevStack, number: str, addr: str) -> None:
     page.wait_for_url("**/portal/order")
 
 
-def staff_sign_in(page: Any, stack: DevStack, secret: str, lands: str) -> None:
-    page.goto(f"{stack.api_url}/staff/login")
-    page.get_by_label("Staff token").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{lands}")
-
-
 def mails(stack: DevStack, rid: str, kind: str, timeout: float = 30) -> list[EmailMessage]:
     """The e-mails of this kind about this return in the SMTP sink, waiting for at least one."""
     deadline = time.monotonic() + timeout
@@ -259,7 +253,7 @@ def test_finance_denies_a_refund_with_a_note(stack: DevStack, shop: Shop, page: 
     shop.inspect(rid, accepted=1, condition="damaged", restock=False)  # one refused: finance must review
     shop.wait_status(rid, "pending_refund_review")
 
-    staff_sign_in(page, stack, token(stack, "finance", "frida-finance"), "/staff/finance")
+    person(stack, page, "finance", name="frida-finance")
     item = page.locator(f"#review-{rid}")
     expect(item).to_contain_text("25.00 EUR")
     item.get_by_role("button", name="Review").click()
@@ -303,7 +297,7 @@ def test_admin_pages_through_searches_and_filters_returns(stack: DevStack, shop:
         shop.tracking(rid)
     assert shop.get(waiting)["status"] == "pending_approval"
 
-    staff_sign_in(page, stack, token(stack, "admin", "adao-admin"), "/staff/returns")
+    person(stack, page, "admin", name="adao-admin")
     rows = page.locator("#results tr.result")
     expect(page.locator("#next")).to_be_visible()  # more than 20 returns in all
     expect(rows).to_have_count(20)

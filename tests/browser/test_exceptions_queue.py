@@ -17,6 +17,7 @@ import stripe
 from tests.browser.test_staff_consoles import Shop, token
 from tests.support.browser import needs_chromium, snap
 from tests.support.services import DevStack
+from tests.support.staff_people import person
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -45,13 +46,6 @@ def stuck_return(shop: Shop, last_scan: str, code: str) -> str:
     return rid
 
 
-def sign_in(page: Any, stack: DevStack, secret: str, label: str, button: str) -> None:
-    page.goto(f"{stack.api_url}/staff/login")
-    page.get_by_label(label).fill(secret)
-    page.get_by_role("button", name=button).click()
-    page.wait_for_url("**/staff/finance")
-
-
 def refund_from_queue(page: Any, stack: DevStack, rid: str, names: dict[str, str]) -> None:
     page.goto(f"{stack.api_url}/staff/exceptions")
     row = page.locator(f"#row-{rid}")
@@ -69,7 +63,7 @@ def refund_from_queue(page: Any, stack: DevStack, rid: str, names: dict[str, str
 def test_finance_refunds_a_parcel_sent_back_without_receipt_from_the_queue(stack: DevStack, shop: Shop,
                                                                            page: Any) -> None:  # fmt: skip
     rid = stuck_return(shop, "returned_to_sender", "returned_to_sender")
-    sign_in(page, stack, token(stack, "finance", "fiona-exceptions"), "Staff token", "Sign in")
+    person(stack, page, "finance", name="fiona-exceptions")
     refund_from_queue(
         page,
         stack,
@@ -89,7 +83,7 @@ def test_finance_refunds_a_parcel_sent_back_without_receipt_from_the_queue(stack
 
 def test_finance_refunds_a_parcel_without_receipt_in_portuguese(stack: DevStack, shop: Shop, page_pt: Any) -> None:
     rid = stuck_return(shop, "exception", "parcel_stuck")
-    sign_in(page_pt, stack, token(stack, "finance", "filipa-excecoes"), "Token de equipa", "Entrar")
+    person(stack, page_pt, "finance", name="filipa-excecoes")
     refund_from_queue(page_pt, stack, rid, {"code": "Encomenda parada", "open": "Reembolsar sem receção",
                                             "note": "Porquê (só para a equipa)",
                                             "confirm": "Confirmar: reembolsar sem receção"})  # fmt: skip
@@ -146,7 +140,7 @@ def credit_from_queue(page: Any, stack: DevStack, rid: str, names: dict[str, str
 
 def test_finance_pays_a_refused_refund_as_store_credit_from_the_queue(stack: DevStack, shop: Shop, page: Any) -> None:
     rid = refused_refund(stack, shop)
-    sign_in(page, stack, token(stack, "finance", "fred-exceptions"), "Staff token", "Sign in")
+    person(stack, page, "finance", name="fred-exceptions")
     credit_from_queue(
         page,
         stack,
@@ -165,7 +159,7 @@ def test_finance_pays_a_refused_refund_as_store_credit_from_the_queue(stack: Dev
 def test_finance_pays_a_refused_refund_as_store_credit_in_portuguese(stack: DevStack, shop: Shop,
                                                                      page_pt: Any) -> None:  # fmt: skip
     rid = refused_refund(stack, shop)
-    sign_in(page_pt, stack, token(stack, "finance", "flor-excecoes"), "Token de equipa", "Entrar")
+    person(stack, page_pt, "finance", name="flor-excecoes")
     credit_from_queue(page_pt, stack, rid, {"code": "Reembolso recusado", "open": "Pagar em crédito na loja",
                                             "note": "Porquê (só para a equipa)",
                                             "confirm": "Confirmar: pagar em crédito na loja"})  # fmt: skip

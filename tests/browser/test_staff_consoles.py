@@ -1,4 +1,5 @@
-"""The staff consoles (warehouse, finance, admin) in a real browser against `reverso dev`.
+"""The staff consoles (warehouse, finance, admin) in a real browser against `reverso dev`, each person invited with
+`reverso staff invite` and signed in with their password (tests/support/staff_people.py).
 
 Screenshots of every page a failed test visited go to test-artifacts/ (always, with PORTAL_SCREENSHOTS=1).
 """
@@ -7,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,9 +19,10 @@ import pytest
 import stripe
 from standardwebhooks.webhooks import Webhook
 
-from tests.support import services
+from tests.support.axe import assert_accessible
 from tests.support.browser import needs_chromium, snap
 from tests.support.services import DevStack
+from tests.support.staff_people import PASSWORD, invite, person, reverso, sign_in
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -31,13 +31,6 @@ pytestmark = needs_chromium
 
 
 # --- the stack, the shop's data, the browser -------------------------------------------------------
-
-
-def reverso(stack: DevStack, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "cli", *args], env=stack.env, cwd=services.ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def token(stack: DevStack, role: str, name: str) -> str:
@@ -132,13 +125,6 @@ def shop(stack: DevStack) -> Iterator[Shop]:
     s.c.close()
 
 
-def sign_in(page: Any, stack: DevStack, secret: str, lands: str) -> None:
-    page.goto(f"{stack.api_url}/staff/login")
-    page.get_by_label("Staff token").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{lands}")
-
-
 def _csrf(page: Any) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "staff_csrf")
 
@@ -148,10 +134,7 @@ def _csrf(page: Any) -> str:
 
 def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, shop: Shop, page: Any) -> None:
     rid, tracking, addr = shop.received_return()
-    warehouse_token = token(stack, "warehouse", "wanda-warehouse")
-    finance_token = token(stack, "finance", "fiona-finance")
-
-    sign_in(page, stack, warehouse_token, "/staff/warehouse")
+    person(stack, page, "warehouse", name="wanda-warehouse")
     expect(page.locator("#who")).to_contain_text("wanda-warehouse")
     expect(page.locator("#queue")).to_contain_text(rid)
     scan = page.get_by_label("Scan or type a tracking number or return id")
@@ -194,7 +177,7 @@ def test_warehouse_then_finance_settle_a_partly_refused_return(stack: DevStack, 
     page.goto(f"{stack.api_url}/staff/warehouse")
     page.wait_for_url("**/staff/login")
 
-    sign_in(page, stack, finance_token, "/staff/finance")
+    person(stack, page, "finance", name="fiona-finance")
     item = page.locator(f"#review-{rid}")
     expect(item).to_contain_text("25.00 EUR")  # one of two tees accepted
     expect(item.locator(".why")).to_contain_text("line L1 was partly accepted at inspection (1 of 2)")  # issue 18
@@ -241,7 +224,7 @@ def test_admin_approves_a_return_waiting_for_approval(stack: DevStack, shop: Sho
     number, addr = shop.paid_order(quantity=1, unit_price=30_000)  # above the auto-approve limit
     rid = shop.file_return(number, addr, 1)["id"]
     assert shop.get(rid)["status"] == "pending_approval"
-    sign_in(page, stack, token(stack, "admin", "ada-admin"), "/staff/returns")
+    person(stack, page, "admin", name="ada-admin")
     page.get_by_label("Status").select_option("pending_approval")
     page.get_by_label("Order, e-mail, tracking or return id").fill(addr)
     page.get_by_role("button", name="Search").click()
@@ -272,11 +255,13 @@ def test_admin_approves_a_return_waiting_for_approval(stack: DevStack, shop: Sho
 
 
 def test_forms_without_the_csrf_token_are_refused(stack: DevStack, shop: Shop, page: Any) -> None:
-    secret = token(stack, "admin", "csrf-admin")
+    address = person(stack, page, "admin", name="csrf-admin")
+    page.context.clear_cookies()
     page.goto(f"{stack.api_url}/staff/login")
-    r = page.context.request.post(f"{stack.api_url}/staff/login", form={"token": secret}, max_redirects=0)
+    r = page.context.request.post(f"{stack.api_url}/staff/login", form={"email": address, "password": PASSWORD},
+                                  max_redirects=0)  # fmt: skip
     assert r.status == 403, r.status
-    sign_in(page, stack, secret, "/staff/returns")
+    sign_in(page, stack, address, "/staff/returns")
     rid = "R-NOSUCH"
     for path, form in ((f"/staff/returns/{rid}/approve", {}), (f"/staff/returns/{rid}/reject", {"reason": "x"}),
                        (f"/staff/returns/{rid}/inspection", {"l0-accepted": "1"}),
@@ -288,33 +273,44 @@ def test_forms_without_the_csrf_token_are_refused(stack: DevStack, shop: Shop, p
     expect(page.locator("#who")).to_contain_text("csrf-admin")
 
 
-def test_wrong_and_revoked_tokens_cannot_sign_in(stack: DevStack, page: Any) -> None:
-    page.goto(f"{stack.api_url}/staff/login")
-    page.get_by_label("Staff token").fill("rvs_not-a-real-token")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#login-error")).to_be_visible()
-    integration = token(stack, "integration", "robot")  # a real token, but with no console
-    page.get_by_label("Staff token").fill(integration)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#login-error")).to_be_visible()
+def test_tokens_wrong_passwords_and_disabled_accounts_cannot_sign_in(stack: DevStack, page: Any) -> None:
+    """The consoles take people's accounts only (issue 18): a live API token opens none, in any field of the form."""
+    address = person(stack, page, "warehouse", name="leaving-soon")
+    for secret in (token(stack, "admin", "robot"), token(stack, "warehouse", "scanner-script")):
+        r = page.context.request.post(f"{stack.api_url}/staff/login", max_redirects=0,
+                                      form={"token": secret, "email": address, "password": secret, "csrf": _csrf(page)})  # fmt: skip
+        assert r.status == 401, r.status
+    page.goto(f"{stack.api_url}/staff/warehouse")  # still signed in as the person: the refusals changed nothing
+    expect(page.locator("#who")).to_contain_text("leaving-soon")
 
-    secret = token(stack, "warehouse", "leaving-soon")
-    sign_in(page, stack, secret, "/staff/warehouse")
-    reverso(stack, "token", "revoke", "--name", "leaving-soon")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/staff/login")
+    page.locator("#email").fill(address)
+    page.locator("#password").fill(PASSWORD + "!")
+    page.locator("#sign-in").click()
+    expect(page.locator("#login-error")).to_be_visible()
+    assert_accessible(page, "a refused sign-in")
+    sign_in(page, stack, address, "/staff/warehouse")
+    reverso(stack, "staff", "disable", "--email", address)
     page.goto(f"{stack.api_url}/staff/warehouse")  # the session stops at the next request
     page.wait_for_url("**/staff/login")
-    page.get_by_label("Staff token").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#email").fill(address)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#sign-in").click()
     expect(page.locator("#login-error")).to_be_visible()
     assert page.url.endswith("/staff/login")
 
 
 def test_consoles_speak_portuguese(stack: DevStack, page_pt: Any) -> None:
+    address = invite(stack, page_pt, "warehouse", name="Inês Armazém")
     page_pt.goto(f"{stack.api_url}/staff/login")
-    expect(page_pt.get_by_role("heading", level=1)).to_have_text("Entrada da equipa")
-    page_pt.get_by_label("Token de equipa").fill(token(stack, "warehouse", "ines-armazem"))
+    expect(page_pt.get_by_role("heading", level=1)).to_have_text("Entrar")
+    expect(page_pt.locator("#login-intro")).to_contain_text("tokens da API servem os sistemas da loja")
+    page_pt.get_by_label("E-mail").fill(address)
+    page_pt.get_by_label("Palavra-passe").fill(PASSWORD)
     page_pt.get_by_role("button", name="Entrar").click()
     page_pt.wait_for_url("**/staff/warehouse")
+    expect(page_pt.locator("#who")).to_contain_text("Inês Armazém (armazém)")
     expect(page_pt.get_by_label("Leia ou escreva um número de seguimento ou de devolução")).to_be_focused()
     page_pt.get_by_label("Leia ou escreva um número de seguimento ou de devolução").fill("NADA-123")
     page_pt.keyboard.press("Enter")

@@ -1,22 +1,22 @@
-"""Issue 18's warehouse floor in Chromium on a tablet (820 px) and a desk (1280 px), in English and Portuguese, against `reverso dev`: a
-worker invited with `reverso staff invite` sets a password and signs in with it, receives a parcel the carrier still
-shows in transit, inspects it as a wrong item with a photo, and is back at the scan field for the next parcel;
-finance then sees the photo beside the review."""
+"""Issue 18's warehouse floor in Chromium on a tablet (820 px) and a desk (1280 px), in English and Portuguese, against
+`reverso dev`: a worker invited with `reverso staff invite` (the link read from the e-mail in the SMTP sink) sets a
+password and signs in with it, receives a parcel the carrier still shows in transit, inspects it as a wrong item with a
+photo, and is back at the scan field for the next parcel; finance, invited the same way, sees the photo beside the
+review and approves the refund. axe-core checks every page state on the way."""
 
 from __future__ import annotations
 
 import io
-import re
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.browser.test_staff_consoles import Shop, reverso
+from tests.browser.test_staff_consoles import Shop
+from tests.support.axe import assert_accessible
 from tests.support.browser import needs_chromium, snap
 from tests.support.services import DevStack
+from tests.support.staff_people import person
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -24,12 +24,13 @@ expect = sync_api.expect
 pytestmark = needs_chromium
 
 SIZES = {820: {"width": 820, "height": 1180}, 1280: {"width": 1280, "height": 800}}  # a tablet, a desk
-PASSWORD = "forklift pallet tape gun"
 WORDS = {
     "en": {"receive": "Receive the parcel", "record": "Record the inspection", "done": "recorded",
-           "scan": "Scan or type a tracking number or return id", "wrong_item": "Wrong item"},
+           "scan": "Scan or type a tracking number or return id", "wrong_item": "Wrong item",
+           "approve": "Approve the refund", "completed": "Completed"},
     "pt": {"receive": "Receber a encomenda", "record": "Registar a inspeção", "done": "registada",
-           "scan": "Leia ou escreva um número de seguimento ou de devolução", "wrong_item": "Artigo errado"},
+           "scan": "Leia ou escreva um número de seguimento ou de devolução", "wrong_item": "Artigo errado",
+           "approve": "Aprovar o reembolso", "completed": "Concluída"},
 }  # fmt: skip
 
 
@@ -59,26 +60,9 @@ def in_transit(shop: Shop) -> tuple[str, str]:
     return rid, tracking
 
 
-def person(stack: DevStack, page: Any, role: str, lands: str) -> None:
-    """Invite someone with the CLI, set their password from the printed link, sign in with it."""
-    address = f"{role}-{uuid.uuid4().hex[:6]}@shop.example"
-    out = reverso(stack, "staff", "invite", "--email", address, "--role", role, "--name", f"{role.title()} Person")
-    found = re.search(r"/staff/password\?token=(\S+)", out.strip().splitlines()[-1])
-    assert found, out
-    page.goto(f"{stack.api_url}/staff/password?token={found.group(1)}")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#confirm").fill(PASSWORD)
-    page.locator("#save-password").click()
-    page.goto(f"{stack.api_url}/staff/login/password")
-    page.locator("#email").fill(address)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#sign-in").click()
-    page.wait_for_url(f"**{lands}")
-
-
 @pytest.mark.parametrize("width", [820, 1280])
 @pytest.mark.parametrize("lang", ["en", "pt"])
-def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees_it(
+def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_approves_it(
     stack: DevStack, shop: Shop, request: pytest.FixtureRequest, lang: str, width: int
 ) -> None:
     page = request.getfixturevalue("page" if lang == "en" else "page_pt")
@@ -87,22 +71,26 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     rid, tracking = in_transit(shop)
     nxt, next_tracking = in_transit(shop)
 
-    person(stack, page, "warehouse", "/staff/warehouse")
+    person(stack, page, "warehouse", name=f"Wanda Floor {lang} {width}")
     scan = page.get_by_label(words["scan"])
     expect(scan).to_be_focused()
+    assert_accessible(page, "the warehouse's scan page")
     scan.fill(tracking)
     scan.press("Enter")
     page.wait_for_url(f"**/staff/returns/{rid}")
+    assert_accessible(page, "a return in transit, before it is received")
     page.get_by_role("button", name=words["receive"]).click()
     page.wait_for_url(f"**/staff/returns/{rid}")
     form = page.locator("#inspection")
     expect(form).to_be_visible()
     expect(page.locator("#l0-condition")).to_have_value("")  # nothing preset
     expect(page.locator("#l0-outcome")).to_have_value("")
+    assert_accessible(page, "the inspection form")
     page.locator("#l0-accepted").fill("0")
     page.locator("#l0-condition").select_option("opened")
     page.locator("#l0-outcome").select_option("wrong_item")
     page.locator("#l0-photos").set_input_files([{"name": "tee.png", "mimeType": "image/png", "buffer": phone_photo()}])
+    assert_accessible(page, "the inspection form, filled in")
     snap(page, f"warehouse-inspection-{lang}-{width}")
     page.get_by_role("button", name=words["record"]).click()
     page.wait_for_url(f"**/staff/warehouse?inspected={rid}")
@@ -110,6 +98,7 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     expect(page.locator("#inspected")).to_contain_text(words["done"])
     scan = page.get_by_label(words["scan"])
     expect(scan).to_be_focused()
+    assert_accessible(page, "the scan page after an inspection")
     snap(page, f"warehouse-scan-next-{lang}-{width}")
     scan.fill(next_tracking)  # the next parcel
     scan.press("Enter")
@@ -117,12 +106,13 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     shop.wait_status(rid, "pending_refund_review")  # nothing accepted: finance reviews it
 
     page.context.clear_cookies()
-    person(stack, page, "finance", "/staff/finance")
+    person(stack, page, "finance", name=f"Fiona Desk {lang} {width}")
     item = page.locator(f"#review-{rid}")
     expect(item).to_contain_text(words["wrong_item"])
     thumb = item.locator(".photos img")
     expect(thumb).to_have_count(1)
     assert thumb.evaluate("img => img.complete && img.naturalWidth === 40")  # the photo itself loaded
+    assert_accessible(page, "the finance queue with a photo")
     snap(page, f"finance-photo-{lang}-{width}")
     page.goto(f"{stack.api_url}/staff/returns/{rid}")
     expect(page.locator(".photos img")).to_have_count(1)
@@ -130,3 +120,11 @@ def test_a_parcel_in_transit_is_received_inspected_with_a_photo_and_finance_sees
     got = page.context.request.get(f"{stack.api_url}{href}")
     assert got.status == 200 and got.headers["content-type"] == "image/png"
     assert got.headers["x-content-type-options"] == "nosniff" and b"PhoneMaker" not in got.body()
+    assert_accessible(page, "the refund review with a photo")
+    page.get_by_role("button", name=words["approve"]).click()
+    page.wait_for_url(f"**/staff/returns/{rid}")
+    expect(page.locator("#status-text")).to_have_text(words["completed"], timeout=30_000)
+    expect(page.locator("#timeline")).to_contain_text(f"Fiona Desk {lang} {width}")  # the person, not a token
+    expect(page.locator("#timeline")).to_contain_text(f"Wanda Floor {lang} {width}")
+    assert_accessible(page, "an approved return")
+    assert shop.wait_status(rid, "completed")["status"] == "completed"
