@@ -23,7 +23,7 @@ from temporalio.client import Client
 from api import portal_access
 from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.exchange_quotes import other_products
+from api.exchange_quotes import exchange_choices
 from api.formats import date_time
 from api.formats import money as format_money
 from api.i18n import choose_lang, translator
@@ -41,7 +41,7 @@ from api.submit_keys import KEY_PATTERN
 from api.views import return_view
 from db.policy_store import current_policy
 from db.queries import claimed_quantities, get_order
-from db.queues import in_stock_variants, inbound_qr, order_returns
+from db.queues import inbound_qr, order_returns
 from domain.codes import Coded
 from domain.eligibility import judge_line
 from domain.models import (
@@ -140,8 +140,8 @@ async def order_context(db: DbSession, order: Order, settings: AppSettings) -> d
     for i, line in enumerate(order.lines):
         verdict = judge_line(order, line, claimed.get(line.id, 0), now, policy)
         returnable, eligible = verdict.returnable, verdict.eligible
-        options = await in_stock_variants(db, line.sku) if eligible else []
-        others = await other_products(db, line.sku, order.currency) if eligible else []
+        options = await exchange_choices(db, line.sku, order.currency) if eligible else []
+        others: list[Any] = []
         lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": verdict.refusal,
                       "why_code": verdict.refusal_code, "variants": options, "others": others})  # fmt: skip
     returns = await order_returns(db, order.number)
