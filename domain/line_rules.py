@@ -15,7 +15,7 @@ from domain.policy import PolicySettings
 class LineProblem(NamedTuple):
     field: str  # lines.<i>.reason | lines.<i>.comment | lines.<i>.photo_ids
     code: str  # reason_not_offered | comment_required | photos_required | photo_named_twice
-    count: int = 0  # photos_required: how many
+    photos: int = 0  # photos_required: how many
 
 
 def line_problems(order: Order, lines: list[ReturnLineRequest], policy: PolicySettings) -> list[LineProblem]:
@@ -51,4 +51,4 @@ WORDS = {
 
 def as_field_errors(problems: list[LineProblem]) -> list[dict[str, str]]:
     """The 422's `detail`, as the API's validation errors are: [{field, reason, type}]."""
-    return [{"field": p.field, "reason": WORDS[p.code].format(count=p.count), "type": p.code} for p in problems]
+    return [{"field": p.field, "reason": WORDS[p.code].format(count=p.photos), "type": p.code} for p in problems]
