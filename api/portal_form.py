@@ -95,7 +95,8 @@ async def read_lines(db: AsyncSession, order: Order, policy: PolicySettings, for
 
 def _chosen(x: LineForm, form: Form, policy: PolicySettings) -> None:
     p = x.p
-    x.qty = min(whole_number(first(form, p + "qty") or "0", MAX_QUANTITY) or 0, x.returnable)
+    # Above what can be returned: the policy's refusal says so at submit.
+    x.qty = whole_number(first(form, p + "qty") or "0", MAX_QUANTITY) or 0
     if not x.qty:
         return
     reason = first(form, p + "reason")

@@ -276,8 +276,8 @@ def _refused(e: ServiceError, s: portal_form.Steps, lang: str) -> tuple[dict[str
     if e.code == AlreadySubmitted.code:  # the Idempotency-Key was used for another request
         return {}, t("order.resent")
     if isinstance(e.detail, list):  # field errors: the policy's reasons, photos, the charge agreed to
-        return {portal_form.field_of(s, x["field"]): t("line_rule." + x["type"], n=_count(x["reason"]))
-                for x in e.detail}, None  # fmt: skip
+        rules = [(x["field"], "line_rule." + x["type"], _count(x["reason"])) for x in e.detail]
+        return {portal_form.field_of(s, at): t(rule, n=n) for at, rule, n in rules}, None
     if isinstance(e.detail, dict):  # lines the policy refuses
         by_id = {x.line.id: x.p for x in s.picked}
         return {by_id.get(x["line_id"], "l0-") + "line": refusal_words(x, lang) for x in e.detail.get("lines", [])
