@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.exchange_quotes import exchange_choices
 from api.pages import first, whole_number
 from api.payment_card import card_of_order
+from api.photos import PHOTO_ID
 from api.services.preview import preview
 from db.queries import claimed_quantities
 from domain.eligibility import judge_line
@@ -105,7 +106,7 @@ def _chosen(x: LineForm, form: Form, policy: PolicySettings) -> None:
     x.needs_comment, x.needs_photos = need.comment, need.photos
     comment = (form.get(p + "comment") or [""])[0]
     x.comment = comment[:1000] if unstorable(comment, multiline=True) is None else ""
-    x.photos = [v for v in form.get(p + "photo", []) if len(v) == 32][:MAX_PHOTOS]
+    x.photos = [v for v in form.get(p + "photo", []) if PHOTO_ID.fullmatch(v)][:MAX_PHOTOS]
     resolution = first(form, p + "resolution")
     x.resolution = resolution if resolution in RESOLUTIONS and (resolution != "exchange" or x.choices) else ""
     exchange = first(form, p + "exchange")
@@ -152,7 +153,9 @@ def missing(s: Steps) -> dict[str, str]:
     if not s.picked:
         errors["l0-qty" if s.lines else "form"] = "order.none_chosen"
     for x in s.picked:
-        if not x.reason:
+        if x.reason and x.complete and x.request() is None:  # what the form cannot send as it is
+            errors[x.p + "line"] = "form.line_invalid"
+        elif not x.reason:
             errors[x.p + "reason"] = "form.reason_needed"
         elif not x.resolution:
             errors[x.p + "resolution"] = "form.resolution_needed"

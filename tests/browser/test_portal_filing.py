@@ -50,6 +50,15 @@ def shop(stack: DevStack) -> Iterator[Shop]:
     s.c.close()
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect() -> Iterator[None]:
+    """Each change is a round trip with the policy's preview (and the card's look-up): on a busy machine it can take
+    longer than Playwright's 5 s; wait for the page's answer as long as for any other action."""
+    sync_api.expect.set_options(timeout=20_000)
+    yield
+    sync_api.expect.set_options(timeout=5_000)
+
+
 def picture() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (80, 60), (180, 40, 40)).save(out, "JPEG")
@@ -80,7 +89,10 @@ def test_shopper_files_a_damaged_item_with_a_photo_and_a_dearer_exchange(
     page = context.new_page()
     page.set_default_timeout(20_000)
     blocked: list[str] = []
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and blocked.append(f"{msg.text[:30]} {msg.location}"))
+    page.on(
+        "console",
+        lambda msg: "Content Security Policy" in msg.text and blocked.append(f"{msg.text[:30]} {msg.location}"),
+    )
     try:
         page.goto(f"{stack.api_url}/portal")
         page.locator("#order_number").fill(number)
