@@ -40,7 +40,8 @@ def shop(stack: DevStack) -> Iterator[Shop]:
         "reason_requirements": {"defective": {"comment": True, "photos": 1}},
     })  # fmt: skip
     assert r.status_code == 200, r.text
-    for sku, size, price, available, final in (("TEE-M", "M", 2500, 5, False), ("TEE-L", "L", 4000, 3, False),
+    # Each run's exchange holds one L: enough for every run of the module.
+    for sku, size, price, available, final in (("TEE-M", "M", 2500, 5, False), ("TEE-L", "L", 4000, 10, False),
                                                ("TEE-XL", "XL", 2500, 0, False), ("TEE-S", "S", 2500, 3, True)):  # fmt: skip
         r = s.c.put(f"/api/v1/inventory/{sku}", headers=s.auth, json={
             "title": f"Tee, {size}", "unit_price": price, "currency": "EUR", "available": available,
