@@ -60,6 +60,14 @@ def _patient_expect() -> Iterator[None]:
     sync_api.expect.set_options(timeout=5_000)
 
 
+def settled(page: Any) -> None:
+    """htmx has swapped the steps in and made their new fields live (it does so a moment after they show): a file
+    chosen earlier would go unnoticed."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-added, .htmx-swapping')"
+    )
+
+
 def picture() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (80, 60), (180, 40, 40)).save(out, "JPEG")
@@ -103,6 +111,7 @@ def test_shopper_files_a_damaged_item_with_a_photo_and_a_dearer_exchange(
         checked(page, f"{lang}-1-items", width, blocked)
 
         page.locator("#l0-qty").select_option("1")  # the tee
+        settled(page)
         page.locator("#l2-qty").select_option("1")  # the mug
         expect(page.locator("#step-2-heading")).to_have_text(words["step2"])
         expect(page.locator("#l2-reason")).to_have_value("")  # nothing preset
@@ -110,31 +119,40 @@ def test_shopper_files_a_damaged_item_with_a_photo_and_a_dearer_exchange(
         assert mug_reasons == ["", "defective", "changed_mind"]  # the category's own reasons
         checked(page, f"{lang}-2-reasons", width, blocked)
 
+        settled(page)
         page.locator("#l2-reason").select_option("defective")
         expect(page.locator("#l2-comment")).to_be_visible()
+        settled(page)
         page.locator("#l2-file").set_input_files({"name": "mug.jpg", "mimeType": "image/jpeg", "buffer": picture()})
         expect(page.locator("#l2-photos-added")).to_be_visible()
+        settled(page)
         page.locator("#l2-comment").fill(words["comment"])
+        settled(page)
         page.locator("#l0-reason").select_option("too_small")
         expect(page.locator("#step-3")).to_be_visible()
         expect(page.locator("#l2-comment")).to_have_value(words["comment"])
         checked(page, f"{lang}-3-wants", width, blocked)
 
+        settled(page)
         page.locator('input[name="l2-resolution"][value="refund"]').check()
+        settled(page)
         page.locator('input[name="l0-resolution"][value="exchange"]').check()
         expect(page.locator("#l0-exchange")).to_be_visible()
         sizes = page.locator("#l0-exchange option").evaluate_all("els => els.map(e => e.value)")
         assert sizes == ["", "TEE-L"]  # not M (bought), XL (sold out) or S (final sale)
+        settled(page)
         page.locator("#l0-exchange").select_option("TEE-L")
         expect(page.locator("#charge-text")).to_contain_text("Visa 4242")
         expect(page.locator("#charge-text")).to_contain_text(re.compile(r"15[.,]00"))
         checked(page, f"{lang}-4-charge", width, blocked)
 
+        settled(page)
         page.locator("#submit-button").click()  # not agreed yet: nothing is filed
         expect(page.locator("#consent-error")).to_be_visible()
         assert page.locator("#consent").get_attribute("aria-describedby") == "consent-error"
         checked(page, f"{lang}-5-consent-missing", width, blocked)
 
+        settled(page)
         page.locator("#consent").check()
         page.locator("#submit-button").click()
         page.wait_for_url(re.compile(r".*/portal/returns/R-[A-Z0-9]+$"))
