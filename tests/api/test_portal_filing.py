@@ -14,7 +14,7 @@ from api.exchange_quotes import exchange_choices
 from db.engine import get_sessionmaker
 from db.queries import upsert_inventory, upsert_order
 from domain.models import Order
-from tests.api.api_helpers import console_sign_in
+from tests.api.api_helpers import console_sign_in, portal_order_page
 from tests.api.test_warehouse_photos import has_no_metadata, photo
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -185,3 +185,25 @@ async def test_accept_charge_must_be_the_charge(client, tokens, shop, settings):
     r = await file(client, headers, order, dearer, accept_charge=1500)
     assert r.status_code == 201, r.text
     assert r.json()["lines"][0]["price_difference"] == 1500
+
+
+async def test_the_form_shows_the_store_credit_bonus_and_links_its_errors(client, admin, shop, mugs):
+    before = (await client.get(URL, headers=admin)).json()["document"]
+    r = await client.put(URL, json={**before, "store_credit_bonus_bps": 1000}, headers=admin)
+    assert r.status_code == 200, r.text
+    order = await mug_order(shop, mugs)
+    page = await portal_order_page(client, order)
+    assert 'id="step-2"' not in page.text  # one step at a time
+    form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "1"}
+    steps = await client.post("/portal/order/steps", data=form)
+    assert '<option value="" selected>Choose a reason</option>' in steps.text and 'id="step-3"' not in steps.text
+    steps = await client.post("/portal/order/steps", data={**form, "l0-reason": "arrived_broken"})
+    assert "+10% extra" in steps.text and "Tell us what happened (required)" in steps.text
+    filed = await client.post(
+        "/portal/returns", data={**form, "l0-reason": "arrived_broken", "l0-resolution": "refund"}
+    )
+    assert filed.status_code == 422
+    assert 'aria-describedby="l0-comment-error" aria-invalid="true"' in filed.text
+    assert 'id="l0-file-error"' in filed.text
+    again = await client.post("/portal/order/steps", data={**form, "l0-reason": "changed_mind"})
+    assert "field-error" not in again.text  # a change clears the last submit's errors
