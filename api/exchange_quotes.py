@@ -6,7 +6,7 @@ reserved, so "in stock" is what the inventory holds right now.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InventoryItem
@@ -14,24 +14,30 @@ from domain.exchanges import ExchangeQuote, exchange_lines, price_exchanges
 from domain.models import Decision, ReturnLineRequest
 from domain.policy import PolicySettings
 
-MAX_OTHER_PRODUCTS = 50  # a select, not a catalogue: the shop's own search is the place for more
+MAX_CHOICES = 100  # variants of one product offered in exchange: a picker, not a catalogue
 
 
-def same_product(sku: str, other: str) -> bool:
-    """Variants share the sku before its last '-' (TEE-M, TEE-L)."""
+def variant_of(bought: InventoryItem | None, sku: str) -> ColumnElement[bool]:
+    """The inventory's rows of the same product as `sku`: sharing its `product`; for an item without one (or not in
+    the inventory), sharing the sku before its last '-' (TEE-M, TEE-L), as before products were known."""
+    if bought is not None and bought.product:
+        return InventoryItem.product == bought.product
     prefix = sku.rsplit("-", 1)[0] if "-" in sku else sku
-    return other.startswith(prefix + "-")
+    return InventoryItem.sku.startswith(prefix + "-", autoescape=True)
 
 
-async def other_products(db: AsyncSession, sku: str, currency: str) -> list[InventoryItem]:
-    """In-stock products sold in the order's currency that are not a variant of `sku`."""
+async def exchange_choices(db: AsyncSession, sku: str, currency: str) -> list[InventoryItem]:
+    """What a line of `sku` may be exchanged for: the same product's other variants, in stock, sold in the order's
+    currency, never the variant bought and never a final-sale one, by sku."""
+    bought = await db.get(InventoryItem, sku)
     rows = await db.scalars(
         select(InventoryItem)
-        .where(InventoryItem.available > 0, InventoryItem.currency == currency.upper(), InventoryItem.sku != sku)
-        .order_by(InventoryItem.title, InventoryItem.sku)
-        .limit(MAX_OTHER_PRODUCTS * 2)
-    )
-    return [x for x in rows if not same_product(sku, x.sku)][:MAX_OTHER_PRODUCTS]
+        .where(variant_of(bought, sku), InventoryItem.sku != sku, InventoryItem.available > 0,
+               InventoryItem.final_sale.is_(False), InventoryItem.currency == currency.upper())
+        .order_by(InventoryItem.sku)
+        .limit(MAX_CHOICES)
+    )  # fmt: skip
+    return list(rows)
 
 
 async def quotes_for(db: AsyncSession, decision: Decision) -> list[ExchangeQuote]:

@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
 
 from api.formats import page_formats
 from api.i18n import LANG_NAMES, LANG_TAGS, choose_lang, translator
@@ -130,3 +131,27 @@ class Pages:
         if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
             raise HTTPException(403, "csrf: the form's token is missing or does not match")
         return form
+
+    async def multipart_of(
+        self, request: Request, most: int, most_files: int, file_bytes: int
+    ) -> tuple[dict[str, list[str]], dict[str, list[bytes]]]:
+        """A form with files (multipart, or url-encoded without any), after the CSRF check: its fields, and each file
+        input's non-empty files, read up to `file_bytes` + 1 so a bigger one is seen as too big. 413 above `most`."""
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return await self.form_of(request), {}
+        if int(request.headers.get("content-length") or 0) > most:
+            raise HTTPException(413, "the form is larger than its photos may be")
+        fields: dict[str, list[str]] = {}
+        files: dict[str, list[bytes]] = {}
+        async with request.form(max_files=most_files, max_fields=1000) as form:
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read(file_bytes + 1)
+                    if data:  # a file input left empty sends an empty part
+                        files.setdefault(key, []).append(data)
+                else:
+                    fields.setdefault(key, []).append(value)
+        sent, kept = first(fields, "csrf"), request.cookies.get(self.csrf_cookie, "")
+        if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
+            raise HTTPException(403, "csrf: the form's token is missing or does not match")
+        return fields, files

@@ -1,5 +1,6 @@
-"""Inspection photos (issue 18): checked by their content with Pillow, re-encoded so no metadata (EXIF, GPS, XMP,
-comments) survives, and kept in PostgreSQL (`inspection_photos`). Staff only: no shopper's route reads them."""
+"""Photos of returned items: the warehouse's at inspection (issue 18, `inspection_photos`) and the shopper's with a
+return line (issue 19, `shopper_photos`, kept per order). Both are checked by their content with Pillow, re-encoded so
+no metadata (EXIF, GPS, XMP, comments) survives, and kept in PostgreSQL. Staff only: no shopper's route reads them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.errors import ServiceError
-from db.models import InspectionPhoto
+from db.models import InspectionPhoto, ShopperPhoto
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MiB, as sent
 MAX_PIXELS = 50_000_000  # a 4 KB PNG can claim 100,000 x 100,000 pixels: refused before decoding
@@ -88,3 +89,25 @@ async def photo(db: AsyncSession, rid: str, photo_id: str) -> InspectionPhoto | 
 async def drop(db: AsyncSession, ids: list[str]) -> None:
     if ids:
         await db.execute(delete(InspectionPhoto).where(InspectionPhoto.id.in_(ids)))
+
+
+async def store_for_order(db: AsyncSession, order_number: str, data: bytes, content_type: str) -> str:
+    """Keep a shopper's photo, cleaned first (clean()), for a line of a return of this order."""
+    photo_id = secrets.token_hex(16)
+    db.add(ShopperPhoto(id=photo_id, order_number=order_number, content_type=content_type, data=data))
+    await db.flush()
+    return photo_id
+
+
+async def of_order(db: AsyncSession, order_number: str, ids: list[str]) -> set[str]:
+    """Which of these ids are photos a shopper of this order uploaded; any other order's are left out."""
+    wanted = [x for x in ids if PHOTO_ID.fullmatch(x)]
+    if not wanted:
+        return set()
+    q = select(ShopperPhoto.id).where(ShopperPhoto.order_number == order_number, ShopperPhoto.id.in_(wanted))
+    return set((await db.scalars(q)).all())
+
+
+async def shopper_photo(db: AsyncSession, order_number: str, photo_id: str) -> ShopperPhoto | None:
+    found = await db.get(ShopperPhoto, photo_id) if PHOTO_ID.fullmatch(photo_id) else None
+    return found if found is not None and found.order_number == order_number else None

@@ -54,6 +54,8 @@ class ReturnLineView(BaseModel):
     exchange_title: str = ""  # the replacement's title, for pages that name it without its SKU
     outcome: str | None = None  # the inspection's outcome (issue 18): staff only, None for shoppers
     photos: list[str] = []  # inspection photo ids (GET .../photos/{id}): staff only, [] for shoppers
+    comment: str = ""  # the shopper's words about the item (issue 19)
+    photo_ids: list[str] = []  # the shopper's photos of it (staff read them at GET .../photos/{id})
 
 
 class ShipmentView(BaseModel):
@@ -223,7 +225,8 @@ def return_view(
                                     exchange_unit_price=d.exchange_unit_price, price_difference=d.price_difference,
                                     exchange_fee=d.exchange_fee, difference_to=d.difference_to,
                                     exchange_title=d.exchange_title, outcome=line.outcome if staff else None,
-                                    photos=list(line.photos) if staff else []))  # fmt: skip
+                                    photos=list(line.photos) if staff else [], comment=d.comment,
+                                    photo_ids=list(d.photo_ids)))  # fmt: skip
     decision_texts, decision_codes = said(st.decision_reasons, st.decision_codes, reader)
     code = st.store_credit_code
     return ReturnView(

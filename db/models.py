@@ -42,6 +42,9 @@ class InventoryItem(Base):
     product: Mapped[str | None] = mapped_column(String(100), index=True)  # variants of one product share it
     options: Mapped[dict[str, Any]] = mapped_column(server_default="{}")  # {"size": "M", "colour": "blue"}
     image_url: Mapped[str | None] = mapped_column(Text)
+    final_sale: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # never offered in exchange
     updated_at: Mapped[datetime] = _now()
 
 
@@ -328,4 +331,16 @@ class InspectionPhoto(Base):
     content_type: Mapped[str] = mapped_column(String(20))  # image/jpeg, image/png or image/webp
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+class ShopperPhoto(Base):
+    """A photo a shopper took in the portal for a line they return (issue 19), re-encoded without its metadata
+    (api.photos). Kept per order: only a return of that order may name it, and only staff read it back."""
+
+    __tablename__ = "shopper_photos"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # 32 hex digits, random
+    order_number: Mapped[str] = mapped_column(String(200), ForeignKey("orders.number", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _now()

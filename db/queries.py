@@ -89,9 +89,11 @@ async def upsert_inventory(
     product: str | None = None,
     options: dict[str, str] | None = None,
     image_url: str | None = None,
+    final_sale: bool = False,
 ) -> None:
     values = {"title": title, "unit_price": unit_price, "currency": currency, "available": available,
-              "product": product, "options": options or {}, "image_url": image_url}  # fmt: skip
+              "product": product, "options": options or {}, "image_url": image_url,
+              "final_sale": final_sale}  # fmt: skip
     stmt = insert(InventoryItem).values(sku=sku, **values)
     await s.execute(
         stmt.on_conflict_do_update(index_elements=[InventoryItem.sku], set_={**values, "updated_at": func.now()})

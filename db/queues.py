@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import InventoryItem, RefundRow, ReturnRow, ShipmentRow
+from db.models import RefundRow, ReturnRow, ShipmentRow
 
 
 async def queue(s: AsyncSession, status: str) -> list[ReturnRow]:
@@ -31,17 +31,6 @@ async def order_returns(s: AsyncSession, order_number: str) -> list[ReturnRow]:
     """The order's returns, the newest first."""
     rows = await s.scalars(
         select(ReturnRow).where(ReturnRow.order_number == order_number).order_by(ReturnRow.created_at.desc())
-    )
-    return list(rows)
-
-
-async def in_stock_variants(s: AsyncSession, sku: str) -> list[InventoryItem]:
-    """In-stock inventory rows of the same product: skus sharing the prefix before the last '-'."""
-    prefix = sku.rsplit("-", 1)[0] if "-" in sku else sku
-    rows = await s.scalars(
-        select(InventoryItem)
-        .where(InventoryItem.sku.startswith(prefix + "-", autoescape=True), InventoryItem.available > 0)
-        .order_by(InventoryItem.sku)
     )
     return list(rows)
 

@@ -65,6 +65,11 @@ def price_exchanges(
     return notes
 
 
+def charge_due(lines: list[LineDecision]) -> int:
+    """What the shopper pays for dearer exchanges: the sum of the differences they pay (`accept_charge` must match)."""
+    return sum(x.price_difference for x in exchange_lines(lines) if x.price_difference > 0)
+
+
 def difference(line: LineDecision, quantity: int) -> int:
     """What the shopper pays (above 0) or gets back (below 0) for `quantity` exchanged units of this line."""
     if line.exchange_unit_price is None or quantity <= 0:

@@ -123,6 +123,10 @@ class ReturnLineRequest(Strict):
     exchange_sku: Identifier | None = None
     # An exchange for a cheaper item: how the difference comes back.
     difference_to: Literal["refund", "store_credit"] = "refund"
+    # What the shopper adds for staff (the policy's reason_requirements may ask for them): words, and photos uploaded
+    # first with POST /api/v1/portal/photos for this order.
+    comment: Note = ""
+    photo_ids: Annotated[list[PhotoId], Field(max_length=MAX_PHOTOS)] = []
 
     @model_validator(mode="after")
     def _exchange_needs_sku(self) -> ReturnLineRequest:
@@ -135,6 +139,8 @@ class ReturnRequest(Strict):
     order_number: ShortText
     lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
     parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # how many boxes the shopper ships it in
+    # The charge for dearer exchanges the shopper agreed to (minor units): filed only when it is what they would pay.
+    accept_charge: MinorUnits | None = None
 
     @model_validator(mode="after")
     def _unique_lines(self) -> ReturnRequest:
@@ -171,6 +177,8 @@ class LineDecision(BaseModel):
     price_difference: int = 0
     difference_to: Literal["refund", "store_credit"] = "refund"
     exchange_reserved: bool = False
+    comment: str = ""  # the shopper's words about the item, for staff
+    photo_ids: list[str] = []  # the shopper's photos of it (shopper_photos), for staff
 
 
 class Decision(BaseModel):

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, TypedDict, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.bounds import BasisPoints, Count, Days, MinorUnits, PositiveDays
 from domain.codes import Coded, coded
 from domain.eligibility import judge_line
 from domain.fees import price_lines
 from domain.models import (
+    MAX_PHOTOS,
     Decision,
     Inspection,
     LineDecision,
@@ -32,6 +33,15 @@ from domain.text import Email, Identifier
 Reasons = Annotated[list[Identifier], Field(max_length=100)]
 Tags = Annotated[list[Identifier], Field(max_length=1000)]
 DaysBy = Annotated[dict[Identifier, Days], Field(max_length=1000)]
+
+
+class ReasonRequirement(BaseModel):
+    """What the shopper must add to a line for this reason (`reason_requirements`): a comment, and at least `photos`
+    photos (0-3). Nothing by default."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo ("coment") must not silently ask for nothing
+    comment: bool = False
+    photos: Annotated[int, Field(ge=0, le=MAX_PHOTOS)] = 0
 
 
 class ReturnerHistory(BaseModel):
@@ -62,6 +72,12 @@ class PolicySettings(BaseModel):
         "wrong_item",
         "not_as_described",
     ]
+    # A category's own reasons (its items offer these instead of `reasons`); other categories use `reasons`.
+    reasons_by_category: Annotated[
+        dict[Identifier, Annotated[Reasons, Field(min_length=1)]], Field(max_length=1000)
+    ] = {}
+    # reason -> what a line with it must carry (a comment, photos), e.g. {"defective": {"comment": true, "photos": 1}}
+    reason_requirements: Annotated[dict[Identifier, ReasonRequirement], Field(max_length=100)] = {}
     # --- policy as data (a versioned document; see domain/policy_document.py) ---
     window_days_by_tag: DaysBy = {}  # a tag's window wins over the category's; the longest tag wins
     window_days_by_category: DaysBy = {}
@@ -95,6 +111,20 @@ class PolicySettings(BaseModel):
         description="add the order's shipping_amount to the refund: full_return when every unit comes back",
     )
 
+    @model_validator(mode="after")
+    def _known_requirements(self) -> PolicySettings:
+        known = {*self.reasons, *(r for rs in self.reasons_by_category.values() for r in rs)}
+        if unknown := sorted(set(self.reason_requirements) - known):
+            raise ValueError(f"reason_requirements: {', '.join(unknown)} is not a reason of the policy")
+        return self
+
+    def reasons_for(self, category: str | None) -> list[str]:
+        """The reasons an item of this category may be returned for."""
+        return self.reasons_by_category.get(category, self.reasons) if category else self.reasons
+
+    def requirement(self, reason: str) -> ReasonRequirement:
+        return self.reason_requirements.get(reason) or ReasonRequirement()
+
     def restocking_bps(self, reason: str) -> int:
         if self.restocking_fee_bps_by_reason is not None:
             return self.restocking_fee_bps_by_reason.get(reason, 0)
@@ -125,6 +155,8 @@ def decide(
             resolution=req.resolution,
             exchange_sku=req.exchange_sku,
             eligible=False,
+            comment=req.comment,
+            photo_ids=list(req.photo_ids),
         )
         if line is None:
             lines.append(_refuse(base, said("no such line in this order", "no_such_line")))
@@ -135,8 +167,8 @@ def decide(
         if why is None and req.quantity > verdict.returnable:
             left = verdict.returnable
             why = said(f"only {left} of this line can still be returned", "quantity_left", left=left)
-        if why is None and req.reason not in policy.reasons:
-            allowed = ", ".join(policy.reasons)
+        if why is None and req.reason not in policy.reasons_for(line.category):
+            allowed = ", ".join(policy.reasons_for(line.category))
             why = said(f"reason must be one of: {allowed}", "reason_not_allowed", allowed=allowed)
         update = {"sku": line.sku, "title": line.title, "unit_price": line.unit_price,
                   "value": line.unit_price * req.quantity}  # fmt: skip

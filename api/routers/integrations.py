@@ -26,6 +26,7 @@ class InventoryIn(Strict):
     product: Identifier | None = None
     options: Options = {}
     image_url: ImageUrl | None = None
+    final_sale: bool = False  # never offered in exchange
 
     @field_validator("currency")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
@@ -13,13 +13,16 @@ from api import portal_access
 from api.auth import close_portal_session
 from api.deps import AppSettings, CurrentShopper, DbSession, bearer
 from api.errors import errors
+from api.photos import MAX_BYTES
 from api.policy_access import CurrentPolicy
+from api.services import shopper_photos
 from api.services.preview import preview
 from api.views import decision_for, said
 from db.queries import claimed_quantities, get_order
 from domain.codes import Coded
 from domain.eligibility import judge_line
 from domain.models import Address, Decision, ReturnLineRequest, ShortText, Strict
+from domain.policy import ReasonRequirement
 from domain.text import OneLine
 
 router = APIRouter(prefix="/api/v1/portal", tags=["portal"], responses=errors(401, 404, 422, 429, 503))
@@ -69,6 +72,7 @@ class PortalLine(BaseModel):
     eligible: bool
     reason: str | None  # why not, in the shopper's words
     reason_code: Coded | None = None  # the same as a code (domain/reason_codes.py), without the shop's tags
+    return_reasons: list[str] = []  # the reasons this item may be returned for (its category's, or the policy's)
 
 
 class PortalOrder(BaseModel):
@@ -81,6 +85,8 @@ class PortalOrder(BaseModel):
     lines: list[PortalLine]
     return_reasons: list[str]
     return_window_days: int
+    # reason -> what a line with it must carry (a comment, at least `photos` photos); reasons not named ask nothing
+    reason_requirements: dict[str, ReasonRequirement] = {}
 
 
 @router.get("/order", response_model=PortalOrder)
@@ -96,10 +102,12 @@ async def portal_order(who: CurrentShopper, db: DbSession, policy: CurrentPolicy
         code = verdict.refusal_code
         (reason,), (shown,) = said([verdict.refusal or ""], [code], "shopper") if code else ([None], [None])
         lines.append(PortalLine(**line.model_dump(), returnable_quantity=verdict.returnable, eligible=verdict.eligible,
-                                reason=reason, reason_code=shown))  # fmt: skip
+                                reason=reason, reason_code=shown,
+                                return_reasons=policy.reasons_for(line.category)))  # fmt: skip
     return PortalOrder(number=order.number, email=order.email, currency=order.currency, placed_at=order.placed_at,
                        delivered_at=order.delivered_at, shipping_address=order.shipping_address, lines=lines,
-                       return_reasons=policy.reasons, return_window_days=policy.window_days)  # fmt: skip
+                       return_reasons=policy.reasons, return_window_days=policy.window_days,
+                       reason_requirements=policy.reason_requirements)  # fmt: skip
 
 
 class EstimateIn(Strict):
@@ -117,3 +125,14 @@ async def estimate(body: EstimateIn, who: CurrentShopper, db: DbSession, policy:
     # The shopper's words and codes; the screening's notes (block list, serial returner) are for staff, and
     # `reasons` already tells the shopper a person will review it.
     return decision_for(decision, "shopper")
+
+
+@router.post("/photos", status_code=201, response_model=shopper_photos.ShopperPhotoOut, responses=errors(413))
+async def upload_photo(
+    who: CurrentShopper,
+    db: DbSession,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB; its metadata is removed")],
+) -> shopper_photos.ShopperPhotoOut:
+    """Keep a photo of an item to return; name its `id` in the return line's `photo_ids` (up to 3 per line). Only a
+    return of this session's order may name it; staff see it with the return."""
+    return await shopper_photos.upload(db, who, await file.read(MAX_BYTES + 1))

@@ -20,18 +20,19 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api import portal_access
+from api import portal_access, portal_form
 from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
-from api.exchange_quotes import other_products
 from api.formats import date_time
 from api.formats import money as format_money
 from api.i18n import choose_lang, translator
 from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
+from api.photos import MAX_BYTES
 from api.portal_return import shopper_page
 from api.reads import principal_of, visible_state
 from api.reason_words import reason_text
+from api.services import shopper_photos
 from api.services.cancel import cancel as cancel_return
 from api.services.errors import ServiceError
 from api.services.file import file_return
@@ -40,13 +41,13 @@ from api.services.reissue_label import reissue_label
 from api.submit_keys import KEY_PATTERN
 from api.views import return_view
 from db.policy_store import current_policy
-from db.queries import claimed_quantities, get_order
-from db.queues import in_stock_variants, inbound_qr, order_returns
+from db.queries import get_order
+from db.queues import inbound_qr, order_returns
 from domain.codes import Coded
-from domain.eligibility import judge_line
 from domain.models import (
     FINAL_STATUSES,
     MAX_PARCELS,
+    MAX_PHOTOS,
     MAX_QUANTITY,
     Order,
     ReturnLineRequest,
@@ -132,23 +133,19 @@ async def sign_out(request: Request, db: DbSession) -> Response:
 # --- the order, choices and preview ---------------------------------------------------------------
 
 
-async def order_context(db: DbSession, order: Order, settings: AppSettings) -> dict[str, Any]:
-    claimed = await claimed_quantities(db, order.number)
-    now = datetime.now(UTC)
+async def order_context(
+    db: DbSession, order: Order, settings: AppSettings, form: dict[str, list[str]], errors: dict[str, str] | None = None
+) -> dict[str, Any]:  # fmt: skip
+    """The order page's form as the shopper has filled it so far (api/portal_form.py)."""
     policy = (await current_policy(db, settings.policy)).policy
-    lines = []
-    for i, line in enumerate(order.lines):
-        verdict = judge_line(order, line, claimed.get(line.id, 0), now, policy)
-        returnable, eligible = verdict.returnable, verdict.eligible
-        options = await in_stock_variants(db, line.sku) if eligible else []
-        others = await other_products(db, line.sku, order.currency) if eligible else []
-        lines.append({"i": i, "line": line, "returnable": returnable, "eligible": eligible, "why": verdict.refusal,
-                      "why_code": verdict.refusal_code, "variants": options, "others": others})  # fmt: skip
-    returns = await order_returns(db, order.number)
+    bps = policy.store_credit_bonus_bps
     # A new key per rendered form: sending it twice (a double click, a reload) files one return.
-    return {"order": order, "lines": lines, "reasons": policy.reasons, "resolutions": RESOLUTIONS,
-            "window_days": policy.window_days, "returns": returns, "max_parcels": MAX_PARCELS,
-            "submission": secrets.token_urlsafe(16)}  # fmt: skip
+    steps = await portal_form.steps(db, settings, order, policy, form)
+    return {"order": order, "returns": await order_returns(db, order.number), "s": steps, "resolutions": RESOLUTIONS,
+            "window_days": policy.window_days, "max_parcels": MAX_PARCELS, "errors": errors or {},
+            "form": {k: v[0] for k, v in form.items() if v and k not in ("csrf", "submission")}, "message": None,
+            "bonus_bps": bps, "bonus_percent": f"{bps / 100:g}", "variant": portal_form.option_words,
+            "exchange_codes": EXCHANGE_CODES, "submission": secrets.token_urlsafe(16)}  # fmt: skip
 
 
 def chosen_lines(form: dict[str, list[str]], order: Order) -> tuple[list[ReturnLineRequest], dict[str, str]]:
@@ -179,14 +176,51 @@ def line_errors(errors: dict[str, str], lang: str) -> dict[str, str]:
     return {k: t("line.exchange_needed") if v == "exchange_sku" else v for k, v in errors.items()}
 
 
+async def _signed_in_order(request: Request, db: DbSession) -> tuple[Shopper | None, Order | None]:
+    who = await shopper_of(request)
+    return who, await get_order(db, who.order_number) if who else None
+
+
 @router.get("/order", response_class=HTMLResponse)
 async def order_page(request: Request, db: DbSession, settings: AppSettings) -> Response:
-    who = await shopper_of(request)
-    order = await get_order(db, who.order_number) if who else None
+    who, order = await _signed_in_order(request, db)
     if order is None:
         return to_find()
-    return render(request, "portal/order.html", {**await order_context(db, order, settings), "errors": {},
-                                                 "form": {}, "message": None})  # fmt: skip
+    return render(request, "portal/order.html", await order_context(db, order, settings, {}))
+
+
+@router.post("/order/steps", response_class=HTMLResponse)
+async def order_steps(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    """The form's steps as they stand after a change (htmx): the next step, the amounts, no old errors."""
+    form = await form_of(request)
+    who, order = await _signed_in_order(request, db)
+    if order is None:
+        return not_found(request)
+    return render(request, "portal/_steps.html", await order_context(db, order, settings, form))
+
+
+@router.post("/photos", response_class=HTMLResponse)
+async def add_photo(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    """A photo chosen for a line (htmx, multipart): kept as POST /api/v1/portal/photos keeps it, its id added to the
+    line's; the steps come back with it, or with why it was refused beside the file field."""
+    form, files = await PAGES.multipart_of(request, 2 * MAX_BYTES + 1024 * 1024, MAX_PHOTOS, MAX_BYTES)
+    who, order = await _signed_in_order(request, db)
+    if who is None or order is None:
+        return not_found(request)
+    t = translator(choose_lang(request))
+    errors = {}
+    for name, (data, *_) in files.items():
+        if not re.fullmatch(r"l\d{1,3}-file", name):
+            continue
+        line = name.removesuffix("file")
+        if len(form.get(line + "photo", [])) >= MAX_PHOTOS:
+            errors[name] = t("form.photos_too_many", most=MAX_PHOTOS)
+            continue
+        try:
+            form.setdefault(line + "photo", []).append((await shopper_photos.upload(db, who, data, name)).id)
+        except ServiceError as e:
+            errors[name] = t("form.photo_too_big") if e.status == 413 else t("form.photo_unreadable")
+    return render(request, "portal/_steps.html", await order_context(db, order, settings, form, errors))
 
 
 @router.post("/preview", response_class=HTMLResponse)
@@ -208,38 +242,52 @@ async def preview(request: Request, db: DbSession, settings: AppSettings) -> Res
 @router.post("/returns", response_class=HTMLResponse)
 async def submit_return(request: Request, db: DbSession, settings: AppSettings, temporal: TemporalClient) -> Response:
     form = await form_of(request)
-    who = await shopper_of(request)
-    order = await get_order(db, who.order_number) if who else None
+    who, order = await _signed_in_order(request, db)
     if who is None or order is None:
         return to_find()
-    lang = choose_lang(request)
-    chosen, errors = chosen_lines(form, order)
-    shown = {k: v[0] for k, v in form.items() if k not in ("csrf", "submission")}
-    key = first(form, "submission")
-    message = None
-    if not chosen and not errors:
-        message = translator(lang)("order.none_chosen")
+    t = translator(choose_lang(request))
+    policy = (await current_policy(db, settings.policy)).policy
+    s = await portal_form.steps(db, settings, order, policy, form)
+    errors = {k: t(v) for k, v in portal_form.missing(s).items()}
+    message = errors.pop("form", None)
     parcels = parcels_of(form)
     if parcels is None:
-        message = translator(lang)("order.bad_parcels", most=MAX_PARCELS)
-    if not errors and chosen and parcels:
+        message = t("order.bad_parcels", most=MAX_PARCELS)
+    key = first(form, "submission")
+    if not errors and not message and parcels:
+        accept = whole_number(first(form, "accept_charge") or "0", 10**12) if s.consent else None
         try:
-            policy = (await current_policy(db, settings.policy)).policy
-            asked = ReturnRequest(order_number=order.number, lines=chosen, parcels=parcels)
+            asked = ReturnRequest(order_number=order.number, lines=s.requests(), parcels=parcels,
+                                  accept_charge=accept)  # fmt: skip
             created = await file_return(db, temporal, settings.task_queue, policy, who, asked,
                                         key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
         except ServiceError as e:
             if e.status != 422:
                 raise
-            detail: dict[str, Any] = e.detail if isinstance(e.detail, dict) else {"message": e.text, "lines": []}
-            errors = {x["line_id"]: refusal_words(x, lang) for x in detail.get("lines", [])}
-            message = None if errors else str(detail.get("message", ""))
-            if e.code == AlreadySubmitted.code:  # the Idempotency-Key was used for another request
-                message = translator(lang)("order.resent")
-    ctx = await order_context(db, order, settings)
-    return render(request, "portal/order.html", {**ctx, "errors": line_errors(errors, lang), "form": shown,
-                                                 "message": message}, status_code=422)  # fmt: skip
+            errors, message = _refused(e, s, choose_lang(request))
+    context = await order_context(db, order, settings, form, errors)
+    return render(request, "portal/order.html", {**context, "message": message}, status_code=422)
+
+
+def _refused(e: ServiceError, s: portal_form.Steps, lang: str) -> tuple[dict[str, str], str | None]:
+    """A refused submit's errors by the form's fields, in the shopper's words."""
+    t = translator(lang)
+    if e.code == AlreadySubmitted.code:  # the Idempotency-Key was used for another request
+        return {}, t("order.resent")
+    if isinstance(e.detail, list):  # field errors: the policy's reasons, photos, the charge agreed to
+        rules = [(x["field"], "line_rule." + x["type"], _count(x["reason"])) for x in e.detail]
+        return {portal_form.field_of(s, at): t(rule, n=n) for at, rule, n in rules}, None
+    if isinstance(e.detail, dict):  # lines the policy refuses
+        by_id = {x.line.id: x.p for x in s.picked}
+        return {by_id.get(x["line_id"], "l0-") + "line": refusal_words(x, lang) for x in e.detail.get("lines", [])
+                }, None  # fmt: skip
+    return {}, e.text
+
+
+def _count(reason: str) -> int:
+    found = re.search(r"\d+", reason)
+    return int(found.group()) if found else 0
 
 
 def refusal_words(line: dict[str, Any], lang: str) -> str:

@@ -6,13 +6,11 @@ confirms and its scan field waits for the next parcel. Photos are shown to staff
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from api import photos
 from api.auth import Staff
@@ -54,24 +52,7 @@ def inspection_errors(message: str, t: Any) -> dict[str, str]:
 
 async def _multipart_of(request: Request) -> tuple[dict[str, list[str]], dict[str, list[bytes]]]:
     """The form's fields and files (multipart or url-encoded), after the same CSRF check as every staff form."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return await PAGES.form_of(request), {}  # url-encoded, without photos: read as every staff form is
-    if int(request.headers.get("content-length") or 0) > MAX_FORM:
-        raise HTTPException(413, "the form is larger than its photos may be")
-    fields: dict[str, list[str]] = {}
-    files: dict[str, list[bytes]] = {}
-    async with request.form(max_files=100 * MAX_PHOTOS, max_fields=1000) as form:
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                data = await value.read(photos.MAX_BYTES + 1)
-                if data:  # a file input left empty sends an empty part
-                    files.setdefault(key, []).append(data)
-            else:
-                fields.setdefault(key, []).append(value)
-    sent, kept = first(fields, "csrf"), request.cookies.get(PAGES.csrf_cookie, "")
-    if not sent or not kept or not secrets.compare_digest(sent.encode(), kept.encode()):
-        raise HTTPException(403, "csrf: the form's token is missing or does not match")
-    return fields, files
+    return await PAGES.multipart_of(request, MAX_FORM, 100 * MAX_PHOTOS, photos.MAX_BYTES)
 
 
 def _choice(options: tuple[str, ...], given: str) -> Any:

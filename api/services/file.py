@@ -18,9 +18,12 @@ from api.auth import Shopper
 from api.exchange_quotes import unknown_exchange_skus
 from api.services.errors import ServiceError
 from api.services.preview import preview
+from api.services.shopper_photos import foreign_photos
 from api.submit_keys import REUSED, keyed_return_id, new_return_id, submit_update_id
 from api.temporal_calls import call
 from db.queries import get_order
+from domain.exchanges import charge_due
+from domain.line_rules import as_field_errors, line_problems
 from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
 from domain.models import ReturnRequest
 from domain.policy import PolicySettings
@@ -40,6 +43,9 @@ async def file_return(
     order = await get_order(db, body.order_number)
     if order is None:
         raise ServiceError(404, NO_ORDER)
+    # What the policy's reasons ask of each line (issue 19), and photos that are this order's: 422 naming the field.
+    if problems := line_problems(order, body.lines, policy) + await foreign_photos(db, order.number, body.lines):
+        raise ServiceError(422, as_field_errors(problems))
     rid = keyed_return_id(order.number, key) if key else new_return_id()
     # A quick answer for what is plainly ineligible; the workflow decides again under a lock. A retried keyed
     # submit must not be refused for the units its own first attempt claimed.
@@ -52,6 +58,11 @@ async def file_return(
                            code=IneligibleLines.code)  # fmt: skip
     if unknown := await unknown_exchange_skus(db, body.lines):
         raise ServiceError(422, "; ".join(unknown))
+    if body.accept_charge is not None:  # the shopper agreed to a charge: it must be the one they would pay
+        due = charge_due((await preview(db, order, body.lines, policy, excluding=rid)).lines)
+        if due != body.accept_charge:
+            raise ServiceError(422, [{"field": "accept_charge", "type": "charge_changed",
+                                      "reason": f"the charge for these exchanges is {due}, not {body.accept_charge}"}])  # fmt: skip
     start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
         RETURN_WORKFLOW,
         ReturnInput(return_id=rid, order_number=order.number),

@@ -1,4 +1,5 @@
-"""Photos of a return's lines taken while inspecting it (issue 18): uploaded first, then named by the inspection."""
+"""Photos of a return's lines: the warehouse's while inspecting it (issue 18), uploaded first, then named by the
+inspection; and the shopper's (issue 19, api/services/shopper_photos.py), which staff read here too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from api import photos
 from api.auth import Staff
 from api.services.access import visible_return
 from api.services.errors import ServiceError
+from db.models import InspectionPhoto, ShopperPhoto
 from domain.models import MAX_PHOTOS, ReturnState
 
 NOT_FOUND = "photo not found"
@@ -58,8 +60,11 @@ async def check_named(db: AsyncSession, rid: str, who: Staff, lines: list[tuple[
 
 async def photo_response(db: AsyncSession, rid: str, who: Staff, photo_id: str) -> Response:
     """The photo's bytes for staff, with its type and never sniffed as anything else."""
-    await visible_return(db, rid, who)
-    found = await photos.photo(db, rid, photo_id)
+    row = await visible_return(db, rid, who)
+    found: InspectionPhoto | ShopperPhoto | None = await photos.photo(db, rid, photo_id)
+    # A shopper's photo is the return's only when one of its lines names it (and it is of the return's order).
+    if found is None and any(photo_id in x.decision.photo_ids for x in ReturnState.model_validate(row.state).lines):
+        found = await photos.shopper_photo(db, row.order_number, photo_id)
     if found is None:
         raise ServiceError(404, NOT_FOUND)
     return Response(found.data, media_type=found.content_type, headers={

@@ -56,6 +56,7 @@ MATRIX: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/v1/portal/session"): Op(expect(401, own_shopper=204, other_shopper=204)),  # signs itself out
     ("GET", "/api/v1/portal/order"): Op(expect(401, own_shopper=200, other_shopper=200)),  # each their own
     ("POST", "/api/v1/portal/estimate"): Op(expect(401, own_shopper=422, other_shopper=422), json={}),
+    ("POST", "/api/v1/portal/photos"): Op(expect(401, own_shopper=422, other_shopper=422), json={}),  # not multipart
     ("POST", "/api/v1/returns"): Op(expect(401, own_shopper=422, other_shopper=404)),  # the line is claimed
     ("GET", "/api/v1/returns"): Op(staff_only("warehouse", "finance", "integration", ok=200)),
     ("GET", "/api/v1/returns.csv"): Op(staff_only("warehouse", "finance", "integration", ok=200)),

@@ -54,7 +54,7 @@ class Shop:
                            json={"title": title, "unit_price": 2500, "currency": "EUR", "available": available})  # fmt: skip
             assert r.status_code == 200, r.text
 
-    def paid_order(self) -> tuple[str, str]:
+    def paid_order(self, extra_lines: list[dict[str, Any]] | None = None) -> tuple[str, str]:
         saved = stripe.api_key, stripe.api_base
         stripe.api_key, stripe.api_base = "sk_test_x", self.stack.stripe_url
         try:
@@ -71,7 +71,7 @@ class Shop:
                                  "country": "PT"},
             "lines": [{"id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 2, "unit_price": 2500},
                       {"id": "L2", "sku": "SOCKS-1", "title": "Socks", "quantity": 1, "unit_price": 900,
-                       "final_sale": True}],
+                       "final_sale": True}, *(extra_lines or [])],
         })  # fmt: skip
         assert r.status_code == 201, r.text
         return number, addr
@@ -123,17 +123,23 @@ def test_shopper_files_a_refund_return_and_follows_it(stack: DevStack, shop: Sho
     expect(final.locator("select")).to_have_count(0)
     line = page.locator("#line-L1")
     expect(line).to_contain_text("€25.00")
-    expect(line.get_by_label("Exchange for")).to_contain_text("TEE-L")  # in stock, same product
-    expect(line.get_by_label("Exchange for")).not_to_contain_text("TEE-XL")  # sold out
+    expect(page.locator("#step-2")).to_have_count(0)  # one step at a time: the reasons once an item is picked
 
     line.get_by_label("Quantity to return").select_option("1")
-    line.get_by_label("Reason").select_option("too_small")
-    line.get_by_label("Refund", exact=True).check()
-    page.get_by_role("button", name="Preview").click()
+    why = page.locator("#why-L1")
+    expect(why.get_by_label("Reason")).to_have_value("")  # nothing preset
+    why.get_by_label("Reason").select_option("too_small")
+    want = page.locator("#want-L1")
+    want.get_by_label("Exchange", exact=True).check()
+    expect(want.get_by_label("Exchange for")).to_contain_text("Tee, L")  # in stock, same product
+    expect(want.get_by_label("Exchange for")).not_to_contain_text("Tee, XL")  # sold out
+    expect(want.get_by_label("Exchange for")).not_to_contain_text("Tee, M")  # the one bought
+    want.get_by_label("Refund", exact=True).check()
+    expect(want.get_by_label("Exchange for")).to_have_count(0)  # no exchange fields for a refund
     expect(page.locator("#preview-refund")).to_have_text("€25.00")
     expect(page.locator("#preview-fees")).to_have_text("€0.00")
     snap(page, "portal-preview")
-    assert page.url.endswith("/portal/order")  # the preview is a fragment, not a navigation
+    assert page.url.endswith("/portal/order")  # the amounts come as a fragment, not a navigation
 
     page.get_by_role("button", name="Request the return").click()
     page.wait_for_url(re.compile(r".*/portal/returns/R-[A-Z0-9]+$"))
@@ -245,8 +251,8 @@ def test_portal_speaks_portuguese_from_accept_language(stack: DevStack, shop: Sh
     sync_api.expect(page_pt.get_by_role("button", name="Terminar sessão")).to_be_visible()
     sync_api.expect(page_pt.locator("#line-L2")).to_contain_text("venda final")
     sync_api.expect(page_pt.locator("#line-L1").get_by_label("Quantidade a devolver")).to_be_visible()
-    page_pt.get_by_role("button", name="Pré-visualizar").click()
-    sync_api.expect(page_pt.locator("#preview")).to_contain_text("Escolha uma quantidade")
+    page_pt.locator("#line-L1").get_by_label("Quantidade a devolver").select_option("1")
+    sync_api.expect(page_pt.locator("#step-2-heading")).to_have_text("2. Porque os devolve?")
     snap(page_pt, "portal-order-pt")
     page_pt.get_by_role("link", name="English").click()
     sync_api.expect(page_pt.locator("#line-L2")).to_contain_text("final sale")
