@@ -26,7 +26,7 @@ from api.deps import AppSettings, DbSession, TemporalClient
 from api.exchange_quotes import other_products
 from api.formats import date_time
 from api.formats import money as format_money
-from api.i18n import choose_lang, translator
+from api.i18n import LANG_TAGS, choose_lang, translator
 from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.portal_return import shopper_page
@@ -227,7 +227,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             policy = (await current_policy(db, settings.policy)).policy
             asked = ReturnRequest(order_number=order.number, lines=chosen, parcels=parcels)
             created = await file_return(db, temporal, settings.task_queue, policy, who, asked,
-                                        key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
+                                        key if key and re.fullmatch(KEY_PATTERN, key) else None,
+                                        locale=LANG_TAGS[lang])  # fmt: skip
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
         except ServiceError as e:
             if e.status != 422:
