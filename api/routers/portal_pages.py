@@ -6,6 +6,7 @@ cases the JSON API runs (api.services: preview, file, cancel, reissue label).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -283,6 +284,12 @@ async def return_context(request: Request, state: dict[str, Any]) -> dict[str, A
                                        choose_lang(request))}  # fmt: skip
 
 
+def status_seen(request: Request, ctx: dict[str, Any]) -> str:
+    """A digest of the status fragment as its poll answers it: the poll sends it back, and gets 204 while it holds."""
+    body = render(request, "portal/_status.html", {**ctx, "seen": "", "oob": True}).body
+    return hashlib.sha256(bytes(body)).hexdigest()[:16]
+
+
 @router.get("/returns/{rid}", response_class=HTMLResponse)
 async def return_page(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
@@ -290,7 +297,8 @@ async def return_page(rid: ReturnId, request: Request) -> Response:
         return to_find()
     if state is None:
         return not_found(request)
-    return render(request, "portal/return.html", await return_context(request, state))
+    ctx = await return_context(request, state)
+    return render(request, "portal/return.html", {**ctx, "seen": status_seen(request, ctx), "oob": False})
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
@@ -298,7 +306,12 @@ async def return_status(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if state is None:
         return not_found(request)
-    return render(request, "portal/_status.html", await return_context(request, state))
+    ctx = await return_context(request, state)
+    # Unchanged: htmx swaps nothing on a 204, so the status region changes, and is announced, only when the return does.
+    seen = status_seen(request, ctx)
+    if request.query_params.get("seen") == seen:
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    return render(request, "portal/_status.html", {**ctx, "seen": seen, "oob": True})
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)

@@ -84,7 +84,7 @@ def sign_in(page: Any, stack: DevStack, number: str, addr: str, lang: str) -> No
 
 def return_page(page: Any, stack: DevStack, rid: str, lang: str, name: str) -> None:
     page.goto(f"{stack.api_url}/portal/returns/{rid}?lang={lang}")
-    expect(page.locator("#status")).to_have_attribute("aria-live", "polite")  # the polled status is announced
+    expect(page.locator("#status-live")).to_have_attribute("aria-live", "polite")  # the polled status is announced
     signed_in(page, lang)
     look(page, name)
 
@@ -147,8 +147,14 @@ def test_every_state_of_a_return_page(stack: DevStack, shop: Shop, page: Any, la
     shop.scan(tracking, "in_transit")
     shop.wait_status(rid, "in_transit")
     return_page(page, stack, rid, lang, f"return-in-transit-{lang}")
+    # The page stays open: the parcel arrives, and the status region, the same element all along, says so.
+    live = page.locator("#status-live").element_handle()
+    said = live.inner_text()
     shop.scan(tracking, "delivered")
     shop.wait_status(rid, "received")
+    page.wait_for_function("([e, before]) => e.isConnected && e.textContent.trim() !== before", arg=[live, said],
+                           timeout=30_000)  # fmt: skip
+    expect(page.locator("#status-live")).to_have_text(re.compile(r"(received|recebida)", re.I))
     return_page(page, stack, rid, lang, f"return-received-{lang}")
     shop.inspect(rid, accepted=1)
     shop.wait_status(rid, "completed")
