@@ -25,6 +25,7 @@ COPY activities/ activities/
 COPY api/ api/
 COPY labels/ labels/
 COPY db/ db/
+COPY words/ words/
 # Runtime dependencies only: the [test] extra (pytest, ruff, mypy, test servers) stays out.
 RUN pip install . && rm -rf build ./*.egg-info
 

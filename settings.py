@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.brand import BrandSettings
+from domain.languages import LanguageTag
 from domain.models import Address
 from domain.policy import PolicySettings
 from domain.policy_document import seed_policy
@@ -87,6 +88,8 @@ class Settings(BaseSettings):
     # REVERSO_STAFF_ALERT_EMAIL: one e-mail here per return entering the Exceptions queue; unset: none.
     staff_alert_email: str | None = None
     shop_name: str = "Reverso Demo Shop"
+    # REVERSO_SHOP_LOCALE: the language of e-mails to a shopper whose order and return name none (a domain.languages tag).
+    shop_locale: LanguageTag = "en"
     # REVERSO_BRAND__LOGO_URL, __COLOR, __SUPPORT_EMAIL, __POLICY_URL, __IMAGE_ORIGINS: the portal's and e-mails' look.
     brand: BrandSettings = BrandSettings()
     # Where shoppers reach the API (links in e-mails). https:// here makes every cookie Secure, also behind a TLS

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from domain.brand import BrandSettings
+from words.catalogs import LANG_TAGS, translator
 
 _layout = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "mail"), undefined=StrictUndefined, autoescape=True
@@ -27,7 +28,8 @@ def _paragraph(text: str) -> Markup:
 
 
 def html_body(subject: str, text: str, brand: BrandSettings, shop_name: str, lang: str = "en") -> str:
+    """`text` (the plain-text part, already in `lang`) as HTML paragraphs in the shop's frame."""
     paragraphs = [_paragraph(p.strip("\n")) for p in re.split(r"\n\s*\n", text) if p.strip()]
-    policy = "Política de devoluções" if lang == "pt" else "Returns policy"
-    return _layout.render(subject=subject, paragraphs=paragraphs, brand=brand, shop_name=shop_name, lang=lang,
-                          inverse=brand.inverse(), policy=policy)  # fmt: skip
+    return _layout.render(subject=subject, paragraphs=paragraphs, brand=brand, shop_name=shop_name,
+                          lang=LANG_TAGS.get(lang, lang), inverse=brand.inverse(),
+                          policy=translator(lang)("mail.policy"))  # fmt: skip

@@ -23,23 +23,35 @@ from activities.base import ActivityBase, bad_data_is_final
 from activities.mail_html import html_body
 from db.models import SentEmail, ShipmentRow
 from domain.keys import email_key
+from domain.languages import lang_of
 from domain.messages import EmailInput
-from domain.money import format_amount
+from words.catalogs import DEFAULT, translator
+from words.formats import long_date, money, number
 
 # The e-mail to staff when a return enters the Exceptions queue (REVERSO_STAFF_ALERT_EMAIL); the rest go to shoppers.
 STAFF_ALERT = "staff_alert"
 
-templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "mail"),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    autoescape=False,  # plain-text mail
-)
-templates.filters["money"] = lambda amount, currency: format_amount(int(amount), str(currency))
+
+@cache
+def templates(lang: str) -> Environment:
+    """The mail templates of one language: `t(key, **values)` over the catalogs (words/catalogs.py), amounts and
+    dates as that language writes them (words/formats.py)."""
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "mail"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # plain-text mail; the HTML part escapes it (mail_html.py)
+    )
+    env.globals["t"] = translator(lang)
+    env.filters["money"] = lambda amount, currency: money(int(amount), str(currency), lang)
+    env.filters["date"] = lambda value: long_date(value, lang)
+    env.filters["number"] = lambda value: number(int(value), lang)
+    return env
 
 
-def render(kind: str, context: dict[str, object]) -> tuple[str, str]:
-    text = templates.get_template(f"{kind}.txt").render(**context)
+def render(kind: str, context: dict[str, object], lang: str = DEFAULT) -> tuple[str, str]:
+    """The subject and plain-text body of the e-mail `kind` in `lang` (a page language: "en", "pt")."""
+    text = templates(lang).get_template(f"{kind}.txt").render(**context)
     first, _, body = text.partition("\n")
     return first.removeprefix("Subject:").strip(), body.lstrip("\n")
 
@@ -80,7 +92,9 @@ class Notifications(ActivityBase):
         context = {"return_id": inp.return_id, "shop_name": self.settings.shop_name,
                    "status_url": f"{self.settings.public_url}/portal/returns/{inp.return_id}",
                    "staff_url": f"{self.settings.public_url}/staff/returns/{inp.return_id}", **inp.context}  # fmt: skip
-        subject, body = render(inp.kind, context)
+        # The shopper's language (the return's); the staff alert, and a return that names none, the shop's.
+        lang = lang_of(inp.locale if inp.kind != STAFF_ALERT else "") or lang_of(self.settings.shop_locale) or DEFAULT
+        subject, body = render(inp.kind, context, lang)
         row = dict(key=key, return_id=inp.return_id, kind=inp.kind, recipient=inp.to, subject=subject)
         delivered = False
         try:
@@ -96,7 +110,7 @@ class Notifications(ActivityBase):
                     pdf = await conn.scalar(LABEL_PDF, dict(tracking=tracking))
                     if pdf:
                         labels.append((name, pdf))
-                msg = self._message(inp, key, subject, body, labels)
+                msg = self._message(inp, key, subject, body, labels, lang)
                 await asyncio.to_thread(self._deliver, msg)
                 delivered = True
                 await conn.execute(MARK_SENT, dict(email=key))
@@ -106,7 +120,7 @@ class Notifications(ActivityBase):
             await self._record_sent(row)
 
     def _message(
-        self, inp: EmailInput, key: str, subject: str, body: str, labels: list[tuple[str, bytes]]
+        self, inp: EmailInput, key: str, subject: str, body: str, labels: list[tuple[str, bytes]], lang: str
     ) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.settings.mail_from
@@ -119,7 +133,9 @@ class Notifications(ActivityBase):
         msg["X-Reverso-Return"] = inp.return_id
         msg["X-Reverso-Kind"] = inp.kind
         msg.set_content(body)
-        msg.add_alternative(html_body(subject, body, self.settings.brand, self.settings.shop_name), subtype="html")
+        msg.add_alternative(
+            html_body(subject, body, self.settings.brand, self.settings.shop_name, lang), subtype="html"
+        )
         for name, pdf in labels:
             msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"return-label-{name}.pdf")
         return msg

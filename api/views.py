@@ -112,6 +112,8 @@ class ReturnView(BaseModel):
     policy_version: int | None = None  # the policy version this return was decided under
     exchange_charged: int = 0  # price differences the shopper paid for exchanges (amounts' currency)
     exchange_hold: int = 0  # an instant exchange's card hold while it is open
+    # The shopper's language (BCP 47, "pt-PT"), in which their e-mails are written; "" for the shop's default.
+    locale: str = ""
 
 
 class DecisionView(BaseModel):
@@ -239,7 +241,7 @@ def return_view(
         decision_reasons=decision_texts, decision_codes=decision_codes, review_notes=st.review_notes if staff else [],
         store_credit_code=code if shows_code else None, store_credit_code_last4=code[-4:] if code else None,
         created_at=st.created_at, updated_at=st.updated_at, workflow_url=workflow_url, warehouse_id=st.warehouse_id,
-        policy_version=st.policy_version, attention=st.attention,
+        policy_version=st.policy_version, attention=st.attention, locale=st.locale,
         attention_reason=st.attention_reason if staff else shopper_attention(st),
         attention_code=st.attention_code if staff else "", resolutions=list(st.resolutions) if staff else [],
     )  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from domain.languages import LanguageTag
 from domain.models import MAX_PARCELS, Address, Decision, Order, ReturnLineRequest, ReturnState, Shipment
 from domain.policy import PolicySettings
 
@@ -21,6 +22,7 @@ class SubmitRequest(BaseModel):
 
     lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
     parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # one inbound label per parcel
+    locale: LanguageTag | None = None  # the language the shopper filed in; None: the order's
 
 
 class SubmitAnswer(ReturnState):
@@ -106,6 +108,7 @@ class EmailInput(BaseModel):
     attach_label: str | None = None  # tracking number whose label PDF goes along
     attach_labels: list[str] = []  # more labels (the other parcels of a return)
     dedupe: str = ""  # for kinds sent more than once per return (a reissued label): part of the once-only key
+    locale: str = ""  # the return's language (ReturnState.locale); "": the shop's default
 
 
 class ExchangeLine(BaseModel):

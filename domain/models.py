@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.bounds import MinorUnits, ShopDateTime
 from domain.codes import Coded
+from domain.languages import LanguageTag
 from domain.money import normalize_currency
 from domain.text import Email, Identifier, ImageUrl, Note, OneLine, OptionalText, RequiredNote, ShortText
 
@@ -98,6 +99,8 @@ class Order(Strict):
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
     # What the shopper paid for delivery (minor units); refunded as the policy's refund_original_shipping says.
     shipping_amount: MinorUnits | None = None
+    # The shopper's language ("pt-PT"): their e-mails are in it unless they used the portal in another.
+    locale: LanguageTag | None = None
 
     @field_validator("currency")
     @classmethod
@@ -321,5 +324,8 @@ class ReturnState(BaseModel):
     attention_reason: str = ""
     attention_code: AttentionCode | Literal[""] = ""
     resolutions: list[ResolveAction] = Field(default_factory=list)
+    # The shopper's language, BCP 47 ("pt-PT"): the portal's when filed there, else the order's; "" for the shop's
+    # default (REVERSO_SHOP_LOCALE). Their e-mails are written in it.
+    locale: str = ""
     created_at: datetime
     updated_at: datetime

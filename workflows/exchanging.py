@@ -175,7 +175,7 @@ async def settle(ctx: ReturnContext, settled: list[LineDecision], accepted: dict
     if fallen:
         ctx.log(state.status, "replacement_unavailable", lines=[x.line_id for x in fallen],
                 fallback=policy.exchange_fallback)  # fmt: skip
-        await mail(ctx, "exchange_fallback", {"lines": [{"line_id": x.line_id, "sku": x.exchange_sku or "",
+        await mail(ctx, "exchange_fallback", {"lines": [{"line_id": x.line_id, "title": x.title,
                                                           "amount": x.value} for x in fallen],
                                               "fallback": policy.exchange_fallback})  # fmt: skip
     return outcome

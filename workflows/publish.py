@@ -103,7 +103,7 @@ async def mail(
             "tracking_number": current[0].tracking_number if current else ""}  # fmt: skip
     # No policy reasons: they are the shop's words (limits, thresholds); a shopper's e-mail says what happens next.
     inp = EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context}, dedupe=dedupe,
-                     attach_label=labels[0].tracking_number if labels else None,
+                     locale=state.locale, attach_label=labels[0].tracking_number if labels else None,
                      attach_labels=[s.tracking_number for s in labels[1:]])  # fmt: skip
     # One that cannot be encoded (activities.base.bad_data_is_final) is not sent: the return is flagged instead.
     _, bad = scrub(inp.context, f"email.{inp.kind}")

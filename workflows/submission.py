@@ -57,7 +57,8 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
         decision_reasons=decision.reasons, decision_codes=decision.reason_codes, review_notes=decision.review_notes,
         refund_total=decision.refund_total,
         store_credit_total=decision.store_credit_total, fees_total=decision.fees_total,
-        policy_version=ctx.claim.policy_version, created_at=now, updated_at=now,
+        policy_version=ctx.claim.policy_version, locale=req.locale or order.locale or "", created_at=now,
+        updated_at=now,
     )  # fmt: skip
     ctx.log(decision.status, "return_requested")  # its reasons are the state's decision_reasons
     if ctx.bad_data:  # what the request held is flagged now that there is a return to flag

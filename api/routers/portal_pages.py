@@ -6,6 +6,7 @@ cases the JSON API runs (api.services: preview, file, cancel, reissue label).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from api.auth import Shopper, close_portal_session
 from api.deps import AppSettings, DbSession, TemporalClient
 from api.formats import date_time
 from api.formats import money as format_money
-from api.i18n import choose_lang, translator
+from api.i18n import LANG_TAGS, choose_lang, translator
 from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
 from api.pages import Pages, first, first_error, secure, sign_in_seen, whole_number
 from api.photos import MAX_BYTES
@@ -260,7 +261,8 @@ async def submit_return(request: Request, db: DbSession, settings: AppSettings, 
             asked = ReturnRequest(order_number=order.number, lines=s.requests(), parcels=parcels,
                                   accept_charge=accept)  # fmt: skip
             created = await file_return(db, temporal, settings.task_queue, policy, who, asked,
-                                        key if key and re.fullmatch(KEY_PATTERN, key) else None)  # fmt: skip
+                                        key if key and re.fullmatch(KEY_PATTERN, key) else None,
+                                        locale=LANG_TAGS[lang])  # fmt: skip
             return RedirectResponse(f"/portal/returns/{created.id}", status_code=303)
         except ServiceError as e:
             if e.status != 422:
@@ -330,6 +332,12 @@ async def return_context(request: Request, state: dict[str, Any]) -> dict[str, A
                                        choose_lang(request))}  # fmt: skip
 
 
+def status_seen(request: Request, ctx: dict[str, Any]) -> str:
+    """A digest of the status fragment as its poll answers it: the poll sends it back, and gets 204 while it holds."""
+    body = render(request, "portal/_status.html", {**ctx, "seen": "", "oob": True}).body
+    return hashlib.sha256(bytes(body)).hexdigest()[:16]
+
+
 @router.get("/returns/{rid}", response_class=HTMLResponse)
 async def return_page(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
@@ -337,7 +345,8 @@ async def return_page(rid: ReturnId, request: Request) -> Response:
         return to_find()
     if state is None:
         return not_found(request)
-    return render(request, "portal/return.html", await return_context(request, state))
+    ctx = await return_context(request, state)
+    return render(request, "portal/return.html", {**ctx, "seen": status_seen(request, ctx), "oob": False})
 
 
 @router.get("/returns/{rid}/status", response_class=HTMLResponse)
@@ -345,7 +354,12 @@ async def return_status(rid: ReturnId, request: Request) -> Response:
     who, state = await own_return(request, rid)
     if state is None:
         return not_found(request)
-    return render(request, "portal/_status.html", await return_context(request, state))
+    ctx = await return_context(request, state)
+    # Unchanged: htmx swaps nothing on a 204, so the status region changes, and is announced, only when the return does.
+    seen = status_seen(request, ctx)
+    if request.query_params.get("seen") == seen:
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    return render(request, "portal/_status.html", {**ctx, "seen": seen, "oob": True})
 
 
 @router.get("/returns/{rid}/label.pdf", response_class=Response)

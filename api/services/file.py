@@ -34,10 +34,11 @@ NO_ORDER = "order_number: no such order for this session"
 
 async def file_return(
     db: AsyncSession, temporal: Client, task_queue: str, policy: PolicySettings, who: Shopper, body: ReturnRequest,
-    key: str | None = None,
+    key: str | None = None, locale: str | None = None,
 ) -> SubmitAnswer:  # fmt: skip
     """The workflow's answer to the submit. `key`: the caller's Idempotency-Key (api.submit_keys), with which a
-    retried submit answers what its first attempt did instead of filing another return."""
+    retried submit answers what its first attempt did instead of filing another return. `locale`: the language the
+    portal was read in (a tag of domain.languages); None, and the return takes the order's."""
     if body.order_number != who.order_number:
         raise ServiceError(404, NO_ORDER)
     order = await get_order(db, body.order_number)
@@ -77,7 +78,7 @@ async def file_return(
         ),
     )
     update_id = submit_update_id(body) if key else None
-    submit = SubmitRequest(lines=body.lines, parcels=body.parcels)
+    submit = SubmitRequest(lines=body.lines, parcels=body.parcels, locale=locale)
     try:
         return await call(temporal.execute_update_with_start_workflow(
             SUBMIT, submit, start_workflow_operation=start, id=update_id, result_type=SubmitAnswer), db)  # fmt: skip

@@ -257,7 +257,7 @@ def order_body(number: str, email: str, reference: str = "pi_hostile", price: in
         "number": number, "email": email, "currency": "EUR",
         "placed_at": (now - timedelta(days=4)).isoformat(), "delivered_at": (now - timedelta(days=2)).isoformat(),
         "payment": {"provider": "stripe", "reference": reference},
-        "shipping_amount": 490,
+        "shipping_amount": 490, "locale": "pt-PT",
         "shipping_address": {"name": "Ana Sousa", "line1": "Rua das Flores 28", "line2": "2 Esq", "city": "Porto",
                              "postal_code": "4050-262", "region": "Porto", "country": "PT"},
         "lines": [{"id": "L1", "sku": "TEE-M", "title": "Tee, M", "quantity": 1, "unit_price": price,

@@ -87,7 +87,7 @@ def test_after_filing_the_page_says_send_it_by_when_where_and_where_the_money_go
     expect(current).to_have_count(1)
     expect(current.locator(".step-name")).to_have_text(words["send"])
     expect(current.locator(".step-state")).to_have_text(words["now"])  # said in words, not by colour alone
-    expect(page.locator("#status")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#status-live")).to_have_attribute("aria-live", "polite")  # announced, kept in place
 
     ship_by = page.locator("#ship-by")
     expect(ship_by).to_be_visible(timeout=30_000)  # the label and its deadline come with the status poll

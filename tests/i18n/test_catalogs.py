@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po, write_po
 from starlette.requests import Request
 
 from api import i18n
+from domain import languages
+from words import catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "api" / "locale"
@@ -145,17 +147,23 @@ def test_a_third_language_is_one_more_catalog(tmp_path: Path, monkeypatch: pytes
     """A Spanish catalog with one text: the switch offers Español, and what it lacks reads in English."""
     shutil.copytree(LOCALE, tmp_path, dirs_exist_ok=True)
     write_catalog(tmp_path, "es", {"portal.title": "Devoluciones"})
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
-    monkeypatch.setattr(i18n, "CATALOGS", i18n._catalogs())
-    monkeypatch.setattr(i18n, "LANGS", tuple(i18n.CATALOGS))
-    i18n._translations.cache_clear()
+    monkeypatch.setattr(catalogs, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "CATALOGS", catalogs._catalogs())
+    monkeypatch.setattr(catalogs, "LANGS", tuple(catalogs.CATALOGS))
+    catalogs._translations.cache_clear()
     try:
-        assert i18n.CATALOGS == {"en": "en", "es": "es", "pt": "pt_PT"}
-        assert i18n._name("es") == "Español"
-        es = i18n.translator("es")
+        assert catalogs.CATALOGS == {"en": "en", "es": "es", "pt": "pt_PT"}
+        assert catalogs._name("es") == "Español"
+        es = catalogs.translator("es")
         assert es("portal.title") == "Devoluciones"
         assert es("order.heading", number="W1") == "Order W1"
         asking = Request({"type": "http", "query_string": b"", "headers": [(b"accept-language", b"es-ES,pt;q=0.8")]})
         assert i18n.choose_lang(asking) == "es"
     finally:
-        i18n._translations.cache_clear()
+        catalogs._translations.cache_clear()
+
+
+def test_the_languages_an_order_may_name_are_the_catalogs():
+    """domain/languages.py (which checks an order's `locale` and cannot read files) names the catalogs' languages."""
+    assert languages.TAGS == catalogs.LANG_TAGS
+    assert languages.language_tag("pt_pt") == "pt-PT" and languages.lang_of("pt-PT") == "pt"

@@ -48,6 +48,8 @@ async def test_a_difference_under_stripes_minimum_falls_back_and_tells_the_shopp
     assert [r.amount for r in stripe.Refund.list(payment_intent=order.payment.reference).data] == [2000]
     assert any("amount_too_small" in m for m in messages(state))
     assert "exchange_fallback" in mailbox.kinds(handle.id)
+    told = mailbox.body(handle.id, "exchange_fallback")  # the item by its name, never its SKU (issue 19)
+    assert "- Tee: €20.00 comes back to you as a refund" in told and dearer not in told and "TEE-M" not in told
     assert await db.available(dearer) == 1
 
 

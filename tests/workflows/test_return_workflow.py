@@ -340,4 +340,7 @@ async def test_store_credit_bonus_is_its_own_entry_and_the_credit_expires(ts_env
     assert entries == {"grant": 2000, "bonus": 200} and credit.balance == sum(entries.values()) == 2200
     completed_at = state.updated_at
     assert credit.expires_at.date() == (completed_at + timedelta(days=180)).date()
-    assert f"valid until {credit.expires_at.date().isoformat()}" in mailbox.body(handle.id, "completed")
+    last_day = credit.expires_at.date()  # in words, as English writes a day (issue 19)
+    assert f"valid until {last_day.day} {last_day.strftime('%B')} {last_day.year}" in mailbox.body(
+        handle.id, "completed"
+    )
