@@ -23,6 +23,7 @@ from api.routers import (
     policy,
     portal,
     portal_pages,
+    portal_return_pages,
     returns,
     staff_accounts,
     staff_pages,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     health.install(app)  # 503 + Retry-After while the database is unreachable
     log_privacy.install()  # no e-mail (search) or store-credit code in access log lines
     portal_pages.install(app)
+    app.include_router(portal_return_pages.router)  # the shopper's own return
     staff_pages.install(app)
     app.include_router(staff_accounts.router)  # people's sign-in, password links
     app.include_router(brand.router)  # the shop's colours (REVERSO_BRAND__COLOR)

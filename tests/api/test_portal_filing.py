@@ -113,7 +113,7 @@ async def test_a_reason_asks_for_a_comment_and_a_photo(client, tokens, shop, mug
     rid = r.json()["id"]
     assert r.json()["lines"][0]["comment"] == "The handle came off in the box."
     # staff see the comment and the photo (metadata stripped) on the return's page and through the API
-    await console_sign_in(client, await tokens.staff("finance"))
+    await console_sign_in(client, tokens, "finance")
     page = await client.get(f"/staff/returns/{rid}")
     assert "The handle came off in the box." in page.text and f"/staff/returns/{rid}/photos/{pid}" in page.text
     shown = await client.get(f"/staff/returns/{rid}/photos/{pid}")

@@ -92,7 +92,7 @@ async def test_a_shopper_who_files_in_portuguese_gets_portuguese_emails(client, 
 
     # Staff see the shopper's language on the return's page.
     client.cookies.clear()
-    await console_sign_in(client, admin)
+    await console_sign_in(client, tokens, "admin")
     page = await client.get(f"/staff/returns/{rid}", params={"lang": "en"})
     assert 'id="shopper-language">Shopper' in page.text
     assert "Shopper's language: Português" in htmlmod.unescape(page.text)
