@@ -30,10 +30,10 @@ PT_MONTHS = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho"
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")  # fmt: skip
 WORDS = {
-    "en": {"find": "Find my order", "qty": "Quantity to return", "reason": "Reason", "refund": "Refund",
+    "en": {"find": "Find my order",
            "submit": "Request the return", "send": "Send it", "now": "now", "drop": "drop-off point",
            "money": ("€25.00", "back to Visa 4242", "5-10 days after we receive your parcel")},
-    "pt": {"find": "Encontrar a encomenda", "qty": "Quantidade a devolver", "reason": "Motivo", "refund": "Reembolso",
+    "pt": {"find": "Encontrar a encomenda",
            "submit": "Pedir a devolução", "send": "Enviar", "now": "agora", "drop": "ponto de entrega",
            "money": ("25,00\xa0€", "devolvido a Visa 4242", "5 a 10 dias depois de recebermos")},
 }  # fmt: skip
@@ -76,10 +76,11 @@ def test_after_filing_the_page_says_send_it_by_when_where_and_where_the_money_go
     words = WORDS[lang]
     number, addr, _ = shop.paid_order(quantity=1)
     open_order(page, stack, number, addr, lang)
-    line = page.locator("#line-L1")
-    line.get_by_label(words["qty"]).select_option("1")
-    line.get_by_label(words["reason"]).select_option("too_big")
-    line.get_by_role("radio", name=words["refund"], exact=True).check()
+    # The form's three steps: the item, its reason, what the shopper wants; the amounts follow each choice.
+    page.locator('select[name="l0-qty"]').select_option("1")
+    page.locator('select[name="l0-reason"]').select_option("too_big")
+    page.locator('input[name="l0-resolution"][value="refund"]').check()
+    expect(page.locator("#preview-refund")).to_contain_text("25")
     page.get_by_role("button", name=words["submit"]).click()
     page.wait_for_url(RETURN_URL)
 
