@@ -133,6 +133,7 @@ def credit_from_queue(page: Any, stack: DevStack, rid: str, names: dict[str, str
     row.get_by_role("button", name=names["open"], exact=True).click()
     step = row.locator(f"#resolve-{rid}-store_credit")  # the second step: why, then confirm
     step.get_by_label(names["note"]).fill("the shopper prefers credit")
+    snap(page, f"staff-exceptions-credit-{names['code']}")
     step.get_by_role("button", name=names["confirm"]).click()
     page.wait_for_url("**/staff/exceptions")
     expect(page.locator(f"#row-{rid}")).to_have_count(0, timeout=30_000)

@@ -1,4 +1,5 @@
-"""Shared by the browser tests: Debian's chromium, phone-sized pages, screenshots, the CSP guard."""
+"""Shared by the browser tests: Debian's chromium, phone-sized pages, screenshots, the CSP guard, and axe-core on
+every page state a test stops to look at (snap)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support import services
+from tests.support.axe import assert_accessible
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -51,7 +53,8 @@ def open_page(browser: Any, request: pytest.FixtureRequest, **options: Any) -> I
 
 
 def snap(page: Any, name: str) -> None:
-    """A screenshot of an intermediate state, with PORTAL_SCREENSHOTS=1 (for looking at the pages)."""
+    """A page state worth looking at: axe-core must find nothing on it; a screenshot with PORTAL_SCREENSHOTS=1."""
+    assert_accessible(page, name)
     if os.environ.get("PORTAL_SCREENSHOTS"):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
