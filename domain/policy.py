@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, TypedDict, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.bounds import BasisPoints, Count, Days, MinorUnits, PositiveDays
 from domain.codes import Coded, coded
@@ -111,12 +111,19 @@ class PolicySettings(BaseModel):
         description="add the order's shipping_amount to the refund: full_return when every unit comes back",
     )
 
-    @model_validator(mode="after")
-    def _known_requirements(self) -> PolicySettings:
-        known = {*self.reasons, *(r for rs in self.reasons_by_category.values() for r in rs)}
-        if unknown := sorted(set(self.reason_requirements) - known):
-            raise ValueError(f"reason_requirements: {', '.join(unknown)} is not a reason of the policy")
-        return self
+    @field_validator("reason_requirements")
+    @classmethod
+    def _known_requirements(
+        cls, value: dict[str, ReasonRequirement], info: ValidationInfo
+    ) -> dict[str, ReasonRequirement]:
+        # A field validator, so a refusal names reason_requirements (a model's own names only the body). When the
+        # reasons themselves were refused, that refusal is the one to read, and this check has nothing to go on.
+        if "reasons" not in info.data or "reasons_by_category" not in info.data:
+            return value
+        known = {*info.data["reasons"], *(r for rs in info.data["reasons_by_category"].values() for r in rs)}
+        if unknown := sorted(set(value) - known):
+            raise ValueError(f"{', '.join(unknown)}: not in the policy's reasons or reasons_by_category")
+        return value
 
     def reasons_for(self, category: str | None) -> list[str]:
         """The reasons an item of this category may be returned for."""

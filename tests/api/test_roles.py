@@ -16,7 +16,8 @@ async def test_put_inventory_stores_the_item(client, tokens, db):
     body = {"title": "Linen shirt", "unit_price": 4500, "currency": "eur", "available": 7}
     r = await client.put(f"/api/v1/inventory/{sku}", json=body, headers=await tokens.staff("integration"))
     assert r.status_code == 200, r.text
-    assert r.json() == {**body, "currency": "EUR", "sku": sku, "product": None, "options": {}, "image_url": None}
+    assert r.json() == {**body, "currency": "EUR", "sku": sku, "product": None, "options": {}, "image_url": None,
+                        "final_sale": False}  # fmt: skip
     assert await db.available(sku) == 7
     body["available"] = 3
     r = await client.put(f"/api/v1/inventory/{sku}", json=body, headers=await tokens.staff("integration"))

@@ -391,6 +391,8 @@ class _FormParser(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.form = Form(method=a.get("method", "get").lower(), action=a.get("action", ""))
+            if "hx-post" in a:  # the form sends itself elsewhere on a change (the portal's steps)
+                self.form.also_posts_to.append(a["hx-post"])
             self.forms.append(self.form)
             if a.get("id"):
                 self.by_id[a["id"]] = self.form
