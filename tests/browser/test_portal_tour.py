@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_console_paths import Shop, bearer, token
+from tests.browser.test_portal_return_page import open_order
 from tests.support import services
 from tests.support.axe import assert_accessible, sideways_overflow
 from tests.support.browser import ARTIFACTS, needs_chromium
@@ -74,14 +75,6 @@ def signed_in(page: Any, lang: str) -> None:
     expect(page.get_by_role("button", name=WORDS[lang]["sign_out"])).to_be_visible()
 
 
-def sign_in(page: Any, stack: DevStack, number: str, addr: str, lang: str) -> None:
-    page.goto(f"{stack.api_url}/portal?lang={lang}")
-    page.locator("#order_number").fill(number)
-    page.locator("#email").fill(addr)
-    page.get_by_role("button", name=WORDS[lang]["find"]).click()
-    page.wait_for_url("**/portal/order")
-
-
 def return_page(page: Any, stack: DevStack, rid: str, lang: str, name: str) -> None:
     page.goto(f"{stack.api_url}/portal/returns/{rid}?lang={lang}")
     expect(page.locator("#status-live")).to_have_attribute("aria-live", "polite")  # the polled status is announced
@@ -108,7 +101,7 @@ def test_sign_in_order_and_return_pages(stack: DevStack, shop: Shop, page: Any, 
         expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
     look(page, f"sign-in-error-{lang}-{width}")
 
-    sign_in(page, stack, number, addr, lang)
+    open_order(page, stack, number, addr, lang)
     signed_in(page, lang)
     look(page, f"order-{lang}-{width}")
     readme_shot(page, f"order-{width}") if lang == "en" else None
@@ -132,7 +125,7 @@ def test_sign_in_order_and_return_pages(stack: DevStack, shop: Shop, page: Any, 
 def test_every_state_of_a_return_page(stack: DevStack, shop: Shop, page: Any, lang: str) -> None:
     held_number, held_addr, _ = shop.paid_order(quantity=2, unit_price=15000)  # above the auto-approve limit
     held = shop.file_return(held_number, shop.shopper(held_number, held_addr), quantity=2)
-    sign_in(page, stack, held_number, held_addr, lang)
+    open_order(page, stack, held_number, held_addr, lang)
     return_page(page, stack, held, lang, f"return-pending-approval-{lang}")
     r = shop.c.post(f"/api/v1/returns/{held}/reject", json={"reason": "The shirt was worn."},
                     headers=bearer(token(stack, "admin", "Tour Admin")))  # fmt: skip
@@ -142,7 +135,7 @@ def test_every_state_of_a_return_page(stack: DevStack, shop: Shop, page: Any, la
 
     number, addr, _ = shop.paid_order(quantity=1)
     rid = shop.file_return(number, shop.shopper(number, addr))
-    sign_in(page, stack, number, addr, lang)
+    open_order(page, stack, number, addr, lang)
     tracking = shop.tracking(rid)
     shop.scan(tracking, "in_transit")
     shop.wait_status(rid, "in_transit")
