@@ -138,8 +138,9 @@ async def steps(
     step3 = bool(picked) and all(x.reason for x in picked)
     complete = step3 and all(x.complete for x in picked)
     out = Steps(lines, picked, bool(picked), step3, complete, consent=first(form, "consent") == "yes")
-    if complete and len(out.requests()) == len(picked):
-        out.decision = await preview(db, order, out.requests(), policy)
+    requests = out.requests() if complete else []
+    if complete and len(requests) == len(picked):
+        out.decision = await preview(db, order, requests, policy)
         out.charge = charge_due(out.decision.lines)
         if out.charge:
             card = await card_of_order(settings, order.number)
