@@ -20,12 +20,12 @@ from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from api.deps import UNAVAILABLE
 from api.services.errors import ServiceError
 from settings import Settings
-from workflows.contracts import REFUSAL_CODES, IneligibleLines, RateLimited, WrongStatus
+from workflows.contracts import REFUSAL_CODES, ChargeChanged, IneligibleLines, RateLimited, WrongStatus
 
 T = TypeVar("T")
 # The one place a workflow's refusal (workflows.contracts.Refusal: its ApplicationError type) gets its HTTP status.
 STATUS_BY_CODE = {"wrong_status": 409, "invalid_field": 422, "amount_too_large": 422, "already_submitted": 422,
-                  "ineligible_lines": 422, "rate_limited": 429, "label_unavailable": 422}  # fmt: skip
+                  "ineligible_lines": 422, "charge_changed": 422, "rate_limited": 429, "label_unavailable": 422}  # fmt: skip
 
 
 def refusal(cause: BaseException | None) -> ServiceError:
@@ -37,6 +37,8 @@ def refusal(cause: BaseException | None) -> ServiceError:
     details = cause.details if isinstance(cause, ApplicationError) else ()
     if kind == IneligibleLines.__name__:
         return ServiceError(422, {"message": message, "lines": list(details[0]) if details else []}, code=code)
+    if kind == ChargeChanged.__name__:  # a field's error, as the edge's checks answer them
+        return ServiceError(422, [{"field": "accept_charge", "type": code, "reason": message}], code=code)
     if kind == RateLimited.__name__:
         wait = int(details[0]) if details else 60
         return ServiceError(429, message, headers={"Retry-After": str(wait)}, code=code)

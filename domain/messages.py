@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from domain.bounds import MinorUnits
 from domain.languages import LanguageTag
 from domain.models import MAX_PARCELS, Address, Decision, Order, ReturnLineRequest, ReturnState, Shipment
 from domain.policy import PolicySettings
@@ -23,6 +24,9 @@ class SubmitRequest(BaseModel):
     lines: Annotated[list[ReturnLineRequest], Field(min_length=1, max_length=100)]
     parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # one inbound label per parcel
     locale: LanguageTag | None = None  # the language the shopper filed in; None: the order's
+    # The charge the shopper agreed to for dearer exchanges: the submit is refused (ChargeChanged) when the decision,
+    # made under the order's lock with the replacements reserved, computes another. None: no consent asked.
+    accept_charge: MinorUnits | None = None
 
 
 class SubmitAnswer(ReturnState):

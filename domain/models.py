@@ -144,6 +144,8 @@ class ReturnRequest(Strict):
     parcels: Annotated[int, Field(ge=1, le=MAX_PARCELS)] = 1  # how many boxes the shopper ships it in
     # The charge for dearer exchanges the shopper agreed to (minor units): filed only when it is what they would pay.
     accept_charge: MinorUnits | None = None
+    # The language the shopper filed in ("pt-PT"): their return's e-mails and pages use it. None: the order's.
+    locale: LanguageTag | None = None
 
     @model_validator(mode="after")
     def _unique_lines(self) -> ReturnRequest:

@@ -95,6 +95,12 @@ class IneligibleLines(Refusal):
     code = "ineligible_lines"
 
 
+class ChargeChanged(Refusal):
+    """The charge the shopper agreed to (`accept_charge`) is not the one the decision computes; details: the charge."""
+
+    code = "charge_changed"
+
+
 class RateLimited(Refusal):
     """New labels were asked too often; details: the seconds to wait, and when they can be asked again (ISO)."""
 
@@ -108,7 +114,7 @@ class LabelUnavailable(Refusal):
 
 
 REFUSALS: tuple[type[Refusal], ...] = (WrongStatus, InvalidField, AmountTooLarge, AlreadySubmitted, IneligibleLines,
-                                       RateLimited, LabelUnavailable)  # fmt: skip
+                                       ChargeChanged, RateLimited, LabelUnavailable)  # fmt: skip
 REFUSAL_CODES = {x.__name__: x.code for x in REFUSALS}  # ApplicationError type -> code
 INELIGIBLE_LINES = IneligibleLines.__name__
 RATE_LIMITED = RateLimited.__name__

@@ -10,7 +10,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.inventory import Inventory
     from activities.read_model import ReadModel
+    from domain.exchanges import charge_due
     from domain.messages import ClaimInput, SubmitAnswer, SubmitRequest
     from domain.models import Decision, ReturnLineState, ReturnState
     from domain.text import scrub
@@ -21,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ORDER_KEY,
         STATUS_KEY,
         AlreadySubmitted,
+        ChargeChanged,
         IneligibleLines,
         WrongStatus,
     )
@@ -48,6 +51,9 @@ async def submit(ctx: ReturnContext, req: SubmitRequest) -> SubmitAnswer:
         ctx.invalid = True
         raise IneligibleLines("; ".join(decision.reasons), [x.model_dump() for x in decision.ineligible])
     await exchanging.price_at_submit(ctx, decision, req.lines)
+    if req.accept_charge is not None and (due := charge_due(decision.lines)) != req.accept_charge:
+        await _withdraw(ctx)
+        raise ChargeChanged(f"the charge for these exchanges is {due}, not {req.accept_charge}", due)
     order = ctx.claim.order
     now = workflow.now()
     assert decision.status is not None
@@ -87,6 +93,15 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
         await project(ctx)
         ctx.submitted = True  # the run loop closes it: the labels made are void, the shopper is told
         raise
+
+
+async def _withdraw(ctx: ReturnContext) -> None:
+    """The submit is refused after its claim: the order's units and the replacements it reserved are free again,
+    and the workflow ends without a return."""
+    rid = workflow.info().workflow_id
+    await call(Inventory.release_return, rid)
+    await call(ReadModel.release_claims, rid)
+    ctx.invalid = True
 
 
 def validate_submit(ctx: ReturnContext) -> None:

@@ -22,7 +22,6 @@ from api.services.shopper_photos import foreign_photos
 from api.submit_keys import REUSED, keyed_return_id, new_return_id, submit_update_id
 from api.temporal_calls import call
 from db.queries import get_order
-from domain.exchanges import charge_due
 from domain.line_rules import as_field_errors, line_problems
 from domain.messages import ReturnInput, SubmitAnswer, SubmitRequest
 from domain.models import ReturnRequest
@@ -38,7 +37,7 @@ async def file_return(
 ) -> SubmitAnswer:  # fmt: skip
     """The workflow's answer to the submit. `key`: the caller's Idempotency-Key (api.submit_keys), with which a
     retried submit answers what its first attempt did instead of filing another return. `locale`: the language the
-    portal was read in (a tag of domain.languages); None, and the return takes the order's."""
+    portal was read in (a tag of domain.languages); None, and the return takes the body's, else the order's."""
     if body.order_number != who.order_number:
         raise ServiceError(404, NO_ORDER)
     order = await get_order(db, body.order_number)
@@ -59,11 +58,6 @@ async def file_return(
                            code=IneligibleLines.code)  # fmt: skip
     if unknown := await unknown_exchange_skus(db, body.lines):
         raise ServiceError(422, "; ".join(unknown))
-    if body.accept_charge is not None:  # the shopper agreed to a charge: it must be the one they would pay
-        due = charge_due((await preview(db, order, body.lines, policy, excluding=rid)).lines)
-        if due != body.accept_charge:
-            raise ServiceError(422, [{"field": "accept_charge", "type": "charge_changed",
-                                      "reason": f"the charge for these exchanges is {due}, not {body.accept_charge}"}])  # fmt: skip
     start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
         RETURN_WORKFLOW,
         ReturnInput(return_id=rid, order_number=order.number),
@@ -78,7 +72,11 @@ async def file_return(
         ),
     )
     update_id = submit_update_id(body) if key else None
-    submit = SubmitRequest(lines=body.lines, parcels=body.parcels, locale=locale)
+    # The charge agreed to is checked by the workflow, where the replacements are priced and reserved under the order's
+    # lock: a price or stock change after the shopper's preview is refused there (ChargeChanged, 422 accept_charge).
+    submit = SubmitRequest(
+        lines=body.lines, parcels=body.parcels, locale=locale or body.locale, accept_charge=body.accept_charge
+    )
     try:
         return await call(temporal.execute_update_with_start_workflow(
             SUBMIT, submit, start_workflow_operation=start, id=update_id, result_type=SubmitAnswer), db)  # fmt: skip

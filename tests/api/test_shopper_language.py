@@ -111,3 +111,17 @@ async def test_the_orders_language_when_the_return_is_not_filed_from_the_portal(
         assert ret["locale"] == (locale or "")
         text, html = parts(await mail_of(mailbox, ret["id"], "label"))
         assert text.startswith(words) and words in html
+
+
+async def test_a_return_filed_through_the_json_api_may_name_its_language(client, shop, tokens, mailbox):
+    """A shop's own app files in the language its shopper reads, over the order's (English here)."""
+    order = await shop.order()
+    headers = await tokens.shopper(order.number, order.email)
+    body = {"order_number": order.number, "lines": [line()]}
+    r = await client.post("/api/v1/returns", json={**body, "locale": "fr"}, headers=headers)
+    assert r.status_code == 422 and "locale" in str(r.json()["detail"]), r.text  # no French catalog
+    r = await client.post("/api/v1/returns", json={**body, "locale": "pt_PT"}, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["locale"] == "pt-PT"
+    text, html = parts(await mail_of(mailbox, r.json()["id"], "label"))
+    assert text.startswith("Olá,") and "Olá," in html

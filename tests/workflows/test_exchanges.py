@@ -11,7 +11,8 @@ import pytest
 import stripe
 from sqlalchemy import select
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
@@ -41,13 +42,15 @@ def exchange(quantity: int, to_sku: str, difference_to: str = "refund") -> list[
              "exchange_sku": to_sku, "difference_to": difference_to}]  # fmt: skip
 
 
-async def start(env: WorkflowEnvironment, settings, order_number: str, lines: list[dict], queue: str = ""):
+async def start(
+    env: WorkflowEnvironment, settings, order_number: str, lines: list[dict], queue: str = "", **submit: object
+):
     rid = "R-T" + uuid.uuid4().hex[:8].upper()
     handle = await env.client.start_workflow(ReturnWorkflow.run, ReturnInput(return_id=rid, order_number=order_number),
                                              id=rid, task_queue=queue or settings.task_queue)  # fmt: skip
     started.append(handle)
     answer = await handle.execute_update(
-        ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**x) for x in lines])
+        ReturnWorkflow.submit, SubmitRequest(lines=[ReturnLineRequest(**x) for x in lines], **submit)
     )
     return handle, answer
 
@@ -119,6 +122,29 @@ async def test_pricier_product_is_paid_once_before_it_ships(ts_env, worker, shop
     assert state.lines[0].exchanged_quantity == 1
     assert await db.available(hoodie) == 1  # the reservation was spent, not taken twice
     assert outbound(state)[0].tracking_number in mailbox.body(handle.id, "completed")
+
+
+async def test_a_charge_other_than_the_one_agreed_is_refused_and_frees_what_it_held(ts_env, worker, shop, settings, db):
+    """The shopper agreed to 15.00 in the portal, but the replacement's price changed before the workflow priced it
+    under the order's lock: nothing is filed, and the order's unit and the reserved replacement are free again."""
+    hoodie = sku("HOODIE")
+    await shop.inventory(hoodie, available=2, unit_price=5000)  # 25.00 more, not the 15.00 agreed to
+    order = await shop.order(unit_price=2500)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await start(ts_env, settings, order.number, exchange(1, hoodie), accept_charge=1500)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "ChargeChanged" and cause.details == (2500,)
+    first = started[-1]
+    assert await db.available(hoodie) == 2
+    _, answer = await start(ts_env, settings, order.number, exchange(1, hoodie), accept_charge=2500)
+    assert answer.lines[0].decision.price_difference == 2500  # the unit was given back to the order
+    assert await db.available(hoodie) == 1
+    # (not first.result(): waiting on a result lets the time-skipping server jump past other tests' timers)
+    for _ in range(200):
+        if (await first.describe()).status == WorkflowExecutionStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.05)
+    assert (await first.describe()).status == WorkflowExecutionStatus.COMPLETED
 
 
 class LoseTheFirstChargeAnswer(Interceptor):
