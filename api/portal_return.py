@@ -90,6 +90,8 @@ def next_action(view: ReturnView, label_void: bool, labelled: bool, problem: boo
         return "parcel_problem"
     if status == "received" and _keep_it(view):
         return "keep_it"
+    if status == "rejected" and any(t.code == "label_unavailable" for t in view.timeline):
+        return "rejected_no_label"
     return {"pending_approval": "review", "in_transit": "on_way", "received": "checking",
             "pending_refund_review": "refund_review", "completed": "done", "rejected": "rejected",
             "cancelled": "cancelled", "expired": "expired"}.get(status, "checking")  # fmt: skip

@@ -26,6 +26,7 @@ SHOPPER_HIDDEN: dict[str, frozenset[str]] = {
     "labels_voided": frozenset({"days"}),
     "parcel_stuck": frozenset({"days"}),
     "parcel_lost": frozenset({"days"}),
+    "label_unavailable": frozenset({"reason"}),  # the carrier's words, in its language: staff act on them
 }
 
 

@@ -81,7 +81,8 @@ class ReturnContext:
     kept: bool = False  # a "keep it" return: refunded without coming back
     approving: bool = False  # from here on a second approve (a retried request) is refused
     approved_by: str = ""
-    reject_reason: str = ""
+    reject_reason: str = ""  # the shop's, to the shopper
+    label_refused: bool = False  # rejected because the carrier could not make a label
     inspected: bool = False
     review: RefundReview | None = None
     seen_events: set[str] = field(default_factory=set)  # carrier scans already taken, by id and by content

@@ -246,7 +246,8 @@ async def close_unshipped(ctx: ReturnContext, status: str) -> None:
     await await_collection(ctx)
     ctx.touch()
     await project(ctx)
-    await mail(ctx, status, {"reason": ctx.reject_reason, "expiry_days": ctx.policy.shipment_expiry_days})
+    await mail(ctx, status, {"reason": ctx.reject_reason, "no_label": ctx.label_refused,
+                             "expiry_days": ctx.policy.shipment_expiry_days})  # fmt: skip
 
 
 def _credit_expiry(ctx: ReturnContext) -> datetime | None:

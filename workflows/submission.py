@@ -87,8 +87,9 @@ async def _labels_or_refusal(ctx: ReturnContext) -> None:
         if e.type != shipping.LABEL_UNAVAILABLE:
             raise
         reason = str(e.details[0])  # the carrier's reason, without the message's "label: "
-        ctx.reject_reason = reason
-        ctx.transition("rejected", "rejected", reason=reason)
+        # Staff read the carrier's words (timeline, queue); the shopper a sentence in their language, by the code.
+        ctx.label_refused = True
+        ctx.transition("rejected", "label_unavailable", reason=reason)
         ctx.need_person("label_unavailable", reason)
         await project(ctx)
         ctx.submitted = True  # the run loop closes it: the labels made are void, the shopper is told

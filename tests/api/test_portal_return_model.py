@@ -69,6 +69,16 @@ def test_next_action_and_deadline_per_state():
     assert (rejected.next, rejected.rejected_reason, rejected.money) == ("rejected", "worn item", [])
 
 
+def test_a_return_no_label_could_be_made_for_says_so_without_the_carriers_words():
+    carrier = "no return label could be made: EasyPost ADDRESS.VERIFY.FAILURE"
+    v = view("rejected", ("rejected", "label_unavailable", {"reason": carrier}))
+    page = page_of(v, VISA, None, False, False)
+    assert (page.next, page.rejected_reason) == ("rejected_no_label", "")
+    said = [t.message for t in v.timeline]
+    assert said == ["not accepted: no return label could be made for it"], said
+    assert v.timeline[0].params == {}  # the carrier's words are for staff
+
+
 def test_where_the_money_goes_names_the_card_the_credit_and_the_replacement():
     assert page_of(view("in_transit"), VISA, None, False, True).money == [
         {"kind": "refund", "amount": 5000, "card": "Visa 4242"}]  # fmt: skip

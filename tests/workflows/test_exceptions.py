@@ -134,7 +134,13 @@ async def test_a_submit_whose_label_cannot_be_made_is_refused_with_the_reason_an
         state = await handle.query(ReturnWorkflow.get_state)
         assert state.attention_code == "label_unavailable" and state.attention and state.resolutions == []
         assert await claims_released(db, rid) == [True]
-        assert "the carrier cannot deliver to this address" in mailbox.body(rid, "rejected")
+        # The shopper reads why in their words; the carrier's own words are for staff, in the timeline.
+        told = mailbox.body(rid, "rejected")
+        assert "We could not make a return label for it" in told and "the carrier cannot" not in told
+        assert state.timeline[-1].code == "label_unavailable"
+        assert state.timeline[-1].params == {
+            "reason": "no return label could be made: the carrier cannot deliver to this address"
+        }
 
 
 async def test_an_approval_whose_label_cannot_be_made_ends_the_return_and_names_the_reason(ts_env, shop, settings, db):
