@@ -1,16 +1,20 @@
 """The HTML part of every e-mail: the plain text's paragraphs in the shop's frame (logo or name, colour, support
-and policy links). One layout for every kind, so the words are written once, in the plain-text templates."""
+and policy links). One layout for every kind, so the words are written once, in the plain-text templates; the one
+paragraph drawn otherwise is the returned items', which gets each item's picture beside its title."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from domain.brand import BrandSettings
+from domain.messages import EmailItem
 from words.catalogs import LANG_TAGS, translator
+from words.formats import number
 
 _layout = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "mail"), undefined=StrictUndefined, autoescape=True
@@ -27,9 +31,20 @@ def _paragraph(text: str) -> Markup:
     return Markup("<br>\n".join(lines))
 
 
-def html_body(subject: str, text: str, brand: BrandSettings, shop_name: str, lang: str = "en") -> str:
-    """`text` (the plain-text part, already in `lang`) as HTML paragraphs in the shop's frame."""
-    paragraphs = [_paragraph(p.strip("\n")) for p in re.split(r"\n\s*\n", text) if p.strip()]
+def html_body(
+    subject: str, text: str, brand: BrandSettings, shop_name: str, lang: str = "en",
+    items: Sequence[EmailItem] = (), items_text: str = "",
+) -> str:  # fmt: skip
+    """`text` (the plain-text part, already in `lang`) as HTML paragraphs in the shop's frame. The paragraph that is
+    `items_text` (the items as the plain text lists them) becomes a list of `items` with their pictures: only those
+    the brand's image origins serve, as the portal shows them (BrandSettings.shows)."""
+    listed = items_text.strip()
+    paragraphs: list[Markup | None] = [
+        None if items and p.strip() == listed else _paragraph(p.strip("\n"))
+        for p in re.split(r"\n\s*\n", text) if p.strip()
+    ]  # fmt: skip
+    shown = [{"title": x.title, "quantity": number(x.quantity, lang), "exchange_title": x.exchange_title,
+              "picture": x.image_url if brand.shows(x.image_url) else ""} for x in items]  # fmt: skip
     return _layout.render(subject=subject, paragraphs=paragraphs, brand=brand, shop_name=shop_name,
-                          lang=LANG_TAGS.get(lang, lang), inverse=brand.inverse(),
-                          policy=translator(lang)("mail.policy"))  # fmt: skip
+                          lang=LANG_TAGS.get(lang, lang), inverse=brand.inverse(), t=translator(lang),
+                          items=shown, pictures=any(x["picture"] for x in shown))  # fmt: skip

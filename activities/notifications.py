@@ -24,7 +24,7 @@ from activities.mail_html import html_body
 from db.models import SentEmail, ShipmentRow
 from domain.keys import email_key
 from domain.languages import lang_of
-from domain.messages import EmailInput
+from domain.messages import EmailInput, EmailItem
 from words.catalogs import DEFAULT, translator
 from words.formats import long_date, money, number
 
@@ -47,6 +47,14 @@ def templates(lang: str) -> Environment:
     env.filters["date"] = lambda value: long_date(value, lang)
     env.filters["number"] = lambda value: number(int(value), lang)
     return env
+
+
+def items_text(items: list[EmailItem], lang: str = DEFAULT) -> str:
+    """The returned items as the plain text lists them (`{{ items_text }}` in the templates), a blank line after;
+    "" when there are none. The HTML part draws this paragraph with the items' pictures (mail_html.py)."""
+    if not items:
+        return ""
+    return templates(lang).get_template("_items.txt").render(items=items).rstrip("\n") + "\n\n"
 
 
 def render(kind: str, context: dict[str, object], lang: str = DEFAULT) -> tuple[str, str]:
@@ -94,6 +102,7 @@ class Notifications(ActivityBase):
                    "staff_url": f"{self.settings.public_url}/staff/returns/{inp.return_id}", **inp.context}  # fmt: skip
         # The shopper's language (the return's); the staff alert, and a return that names none, the shop's.
         lang = lang_of(inp.locale if inp.kind != STAFF_ALERT else "") or lang_of(self.settings.shop_locale) or DEFAULT
+        context["items_text"] = listed = items_text(inp.items, lang)
         subject, body = render(inp.kind, context, lang)
         row = dict(key=key, return_id=inp.return_id, kind=inp.kind, recipient=inp.to, subject=subject)
         delivered = False
@@ -110,7 +119,7 @@ class Notifications(ActivityBase):
                     pdf = await conn.scalar(LABEL_PDF, dict(tracking=tracking))
                     if pdf:
                         labels.append((name, pdf))
-                msg = self._message(inp, key, subject, body, labels, lang)
+                msg = self._message(inp, key, subject, body, labels, lang, listed)
                 await asyncio.to_thread(self._deliver, msg)
                 delivered = True
                 await conn.execute(MARK_SENT, dict(email=key))
@@ -120,8 +129,9 @@ class Notifications(ActivityBase):
             await self._record_sent(row)
 
     def _message(
-        self, inp: EmailInput, key: str, subject: str, body: str, labels: list[tuple[str, bytes]], lang: str
-    ) -> EmailMessage:
+        self, inp: EmailInput, key: str, subject: str, body: str, labels: list[tuple[str, bytes]], lang: str,
+        listed: str = "",
+    ) -> EmailMessage:  # fmt: skip
         msg = EmailMessage()
         msg["From"] = self.settings.mail_from
         msg["To"] = inp.to
@@ -133,9 +143,8 @@ class Notifications(ActivityBase):
         msg["X-Reverso-Return"] = inp.return_id
         msg["X-Reverso-Kind"] = inp.kind
         msg.set_content(body)
-        msg.add_alternative(
-            html_body(subject, body, self.settings.brand, self.settings.shop_name, lang), subtype="html"
-        )
+        html = html_body(subject, body, self.settings.brand, self.settings.shop_name, lang, inp.items, listed)
+        msg.add_alternative(html, subtype="html")
         for name, pdf in labels:
             msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"return-label-{name}.pdf")
         return msg

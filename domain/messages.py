@@ -104,6 +104,15 @@ class StockInput(BaseModel):
     quantity: int
 
 
+class EmailItem(BaseModel):
+    """One returned item as the shopper's e-mail shows it: words and a picture, never a SKU or a line id."""
+
+    title: str
+    quantity: int
+    image_url: str | None = None  # the order line's picture; shown only from the brand's image origins
+    exchange_title: str = ""  # what comes instead, for an exchange still to come or sent
+
+
 class EmailInput(BaseModel):
     return_id: str
     kind: str
@@ -113,6 +122,8 @@ class EmailInput(BaseModel):
     attach_labels: list[str] = []  # more labels (the other parcels of a return)
     dedupe: str = ""  # for kinds sent more than once per return (a reissued label): part of the once-only key
     locale: str = ""  # the return's language (ReturnState.locale); "": the shop's default
+    # The returned items, from what the workflow holds (its state and the claimed order): no database read per e-mail.
+    items: list[EmailItem] = []
 
 
 class ExchangeLine(BaseModel):

@@ -15,8 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.base import BAD_DATA
     from activities.notifications import STAFF_ALERT, Notifications
     from activities.read_model import ReadModel
-    from domain.messages import EmailInput
-    from domain.models import ReturnState, Shipment
+    from domain.messages import EmailInput, EmailItem
+    from domain.models import FINAL_STATUSES, ReturnState, Shipment
     from domain.text import scrub
     from workflows import options
     from workflows.context import ReturnContext
@@ -104,12 +104,30 @@ async def mail(
     # No policy reasons: they are the shop's words (limits, thresholds); a shopper's e-mail says what happens next.
     inp = EmailInput(return_id=state.id, kind=kind, to=state.email, context={**base, **context}, dedupe=dedupe,
                      locale=state.locale, attach_label=labels[0].tracking_number if labels else None,
-                     attach_labels=[s.tracking_number for s in labels[1:]])  # fmt: skip
+                     attach_labels=[s.tracking_number for s in labels[1:]], items=_items(ctx))  # fmt: skip
     # One that cannot be encoded (activities.base.bad_data_is_final) is not sent: the return is flagged instead.
     _, bad = scrub(inp.context, f"email.{inp.kind}")
-    ctx.note_bad_data(bad)
+    _, bad_items = scrub(inp.items, f"email.{inp.kind}.items")
+    ctx.note_bad_data(bad + bad_items)
     if await _unless_refused(ctx, call(Notifications.send, inp), lambda reason: f"e-mail {kind} not sent ({reason})"):
         await project(ctx)
+
+
+def _items(ctx: ReturnContext) -> list[EmailItem]:
+    """The items an e-mail is about, from what the workflow already holds (the state, the claimed order's pictures):
+    the lines coming back, or every line when none may (a rejection). An exchange names what comes instead while the
+    return is open, and once it has ended only when the replacement was sent."""
+    state, order = ctx.state, ctx.claim.order if ctx.claim else None
+    open_return = state.status not in FINAL_STATUSES
+    items = []
+    for line in [x for x in state.lines if x.decision.eligible] or state.lines:
+        d = line.decision
+        ordered = order.line(d.line_id) if order else None
+        instead = d.resolution == "exchange" and (open_return or line.exchanged_quantity > 0)
+        items.append(EmailItem(title=d.title or (ordered.title if ordered else ""), quantity=d.quantity,
+                               image_url=ordered.image_url if ordered else None,
+                               exchange_title=d.exchange_title if instead else ""))  # fmt: skip
+    return [x for x in items if x.title]
 
 
 async def _unless_refused(ctx: ReturnContext, activity: Awaitable[None], flag: Callable[[str], str]) -> bool:

@@ -140,6 +140,7 @@ async def test_a_held_inspected_and_reviewed_return_shows_the_shopper_nothing_in
     read = await walk.emails("submitted", "label", "received", "completed")
     assert "120,00" in read["completed text/plain"]  # what was refunded is said, in the return's language
     assert all("Linen shirt" in page for where, page in walk.pages.items() if "/status" not in where), "no item shown"
+    assert all("Linen shirt" in text for part, text in read.items() if not part.endswith("subject")), "no item mailed"
     walk.check(read)
     # The same words are there for staff: the check reads what it should.
     staff_view = await returns.get(walk.rid, await tokens.staff("admin"))

@@ -203,8 +203,10 @@ class DevStack:
 
 
 @contextmanager
-def dev_stack(tmp: Path, timeout: float = 180.0) -> Iterator[DevStack]:
-    """`reverso dev` as a subprocess with state in tmp and free ports; stopped with SIGINT afterwards.
+def dev_stack(tmp: Path, timeout: float = 180.0, **settings: str) -> Iterator[DevStack]:
+    """`reverso dev` as a subprocess with state in tmp and free ports; stopped with SIGINT afterwards. `settings` are
+    more environment variables for it (REVERSO_SHOP_NAME="Loja da Ana", REVERSO_BRAND__COLOR=...), which its worker
+    and API inherit.
 
     When running as root, tmp must be reachable by the embedded_postgres user: use scratch_dir().
     """
@@ -218,6 +220,7 @@ def dev_stack(tmp: Path, timeout: float = 180.0) -> Iterator[DevStack]:
         REVERSO_STRIPE_API_BASE=f"http://127.0.0.1:{ports['stripe']}",
         REVERSO_SMTP_HOST="127.0.0.1",
         REVERSO_PUBLIC_URL=f"http://127.0.0.1:{ports['api']}",
+        **settings,
     )
     env.pop("REVERSO_DATABASE_URL", None)  # the stack's own embedded database, found via <state>/database_url
     tmp.mkdir(parents=True, exist_ok=True)

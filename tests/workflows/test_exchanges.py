@@ -122,6 +122,9 @@ async def test_pricier_product_is_paid_once_before_it_ships(ts_env, worker, shop
     assert state.lines[0].exchanged_quantity == 1
     assert await db.available(hoodie) == 1  # the reservation was spent, not taken twice
     assert outbound(state)[0].tracking_number in mailbox.body(handle.id, "completed")
+    # The e-mails name what comes instead, by its title: on the label's, and once it was sent, on the last.
+    for kind in ("label", "completed"):
+        assert f"- 1 × Tee\r\n  In exchange, you get {hoodie.title()}\r\n" in mailbox.body(handle.id, kind), kind
 
 
 async def test_a_charge_other_than_the_one_agreed_is_refused_and_frees_what_it_held(ts_env, worker, shop, settings, db):
@@ -258,6 +261,8 @@ async def test_out_of_stock_falls_back_to_store_credit_as_policy_says(ts_env, wo
     body = mailbox.body(handle.id, "exchange_fallback")
     # The item by its name and the amount as the shopper's language writes it; the SKU is the shop's word, not theirs.
     assert gone not in body and "Tee: €25.00 comes back to you as store credit" in body
+    completed = mailbox.body(handle.id, "completed")  # the item, and no replacement that never came
+    assert "- 1 × Tee\r\n" in completed and "In exchange" not in completed
     assert mailbox.kinds(handle.id).count("exchange_fallback") == 1
 
 
