@@ -131,7 +131,9 @@ class ReadModel(ActivityBase):
                 await s.execute(SET_SHIPMENT_STATUS, dict(tracking=sh.tracking_number, status=sh.status))
             if state.status in RELEASED_STATUSES:
                 await s.execute(update(ReturnClaim).where(ReturnClaim.return_id == state.id).values(released=True))
-            elif state.status == "received":  # an expired return reopened (its parcel came late) holds its units again
+            elif state.status == "received" and any(t.status == "expired" for t in state.timeline):
+                # an expired return reopened (its parcel came late) holds its units again; only such a return may
+                # have released them, and every other projection of a received return is spared the statement
                 await s.execute(HOLD_AGAIN, dict(rid=state.id))
 
     @activity.defn(name="release_claims")

@@ -98,6 +98,7 @@ class ReturnContext:
     alerts: int = 0  # how many times the return entered the Exceptions queue: staff were e-mailed once each time
     alerted: bool = False  # staff were e-mailed about the return's current stay in the queue
     stalled: int = 0  # activities retrying past their bounded attempts right now (workflows.options)
+    stall_changes: int = 0  # how many times a stall was flagged or unflagged: publish.project shows each
     before_stall: Attention | None = None  # the attention a stall covered, to put back
     # The workflow task (by the history's length when it began) in which an update handler last began: until that
     # task completes, nothing of the update is durable (workflows.publish.project).
@@ -219,12 +220,14 @@ class ReturnContext:
             self.before_stall = (state.attention, state.attention_code, state.attention_reason, state.resolutions)
             self.alerted = False
         self.stalled += 1
+        self.stall_changes += 1
         state.attention, state.attention_code, state.attention_reason = True, "activity_stalled", reason
         state.resolutions = []
 
     def unstall(self) -> None:
         """The stalled activity went through: the attention it covered (or what came meanwhile) shows again."""
         self.stalled -= 1
+        self.stall_changes += 1
         if not self.stalled and self.before_stall is not None:
             self._show(self.before_stall)
             self.before_stall = None

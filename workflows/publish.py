@@ -41,11 +41,13 @@ async def project(ctx: ReturnContext) -> None:
     # task carrying an update the write is a regular activity, scheduled by the task's own completion.
     # Refused for a reason scrub() does not know, the activity flagged the row, and the next projection tries again
     # with the workflow flagged as well.
-    for _ in range(2):  # again when the write itself flagged or unflagged a stall (workflows.options)
-        version = state.version
+    # Again when the write itself flagged or unflagged a stall (workflows.options), or was refused: the row must show
+    # it. Not for what other coroutines changed meanwhile (a write that waits for its task to commit lets the run
+    # loop go on): each of them writes what it changed.
+    for _ in range(2):
+        stalls = ctx.stall_changes
         write = _write_after_commit(state) if ctx.update_uncommitted() else _write(state)
-        await _unless_refused(ctx, write, lambda reason: reason)
-        if state.version == version:
+        if not await _unless_refused(ctx, write, lambda reason: reason) and ctx.stall_changes == stalls:
             break
     await _alert(ctx)
 
