@@ -681,8 +681,13 @@ def catalog(w: World) -> dict[str, Op]:
             headers={"Idempotency-Key": lambda t: str(uuid.uuid4())},
             consumes=True,
             # accept_charge: the shopper agreed to pay nothing more (the replacement costs the same)
-            body=lambda t: {"order_number": t.number, "lines": [exchange_line()], "parcels": 2, "accept_charge": 0,
-                            "locale": "pt-PT"},
+            body=lambda t: {
+                "order_number": t.number,
+                "lines": [exchange_line()],
+                "parcels": 2,
+                "accept_charge": 0,
+                "locale": "pt-PT",
+            },
             follow=lambda t, s: w.read_back(t, (s.answer.json() or {}).get("id", ""), s.key, s.fld, s.value),
         ),
         "GET /api/v1/returns": Op(
