@@ -1,6 +1,7 @@
 """Photos of returned items: the warehouse's at inspection (issue 18, `inspection_photos`) and the shopper's with a
 return line (issue 19, `shopper_photos`, kept per order). Both are checked by their content with Pillow, re-encoded so
-no metadata (EXIF, GPS, XMP, comments) survives, and kept in PostgreSQL. Staff only: no shopper's route reads them."""
+no metadata (EXIF, GPS, XMP, comments) survives, and kept in PostgreSQL. Staff read both; a shopper reads back only
+their own order's photos, as thumbnails in the portal's form (/portal/photos/{id}), never an inspection photo."""
 
 from __future__ import annotations
 
@@ -111,3 +112,13 @@ async def of_order(db: AsyncSession, order_number: str, ids: list[str]) -> set[s
 async def shopper_photo(db: AsyncSession, order_number: str, photo_id: str) -> ShopperPhoto | None:
     found = await db.get(ShopperPhoto, photo_id) if PHOTO_ID.fullmatch(photo_id) else None
     return found if found is not None and found.order_number == order_number else None
+
+
+async def drop_shopper_photo(db: AsyncSession, order_number: str, photo_id: str) -> bool:
+    """Delete this order's photo (no other's); whether there was one."""
+    if not PHOTO_ID.fullmatch(photo_id):
+        return False
+    gone = await db.execute(
+        delete(ShopperPhoto).where(ShopperPhoto.id == photo_id, ShopperPhoto.order_number == order_number)
+    )
+    return bool(getattr(gone, "rowcount", 0))

@@ -210,6 +210,39 @@ async def add_photo(request: Request, db: DbSession, settings: AppSettings) -> R
     return render(request, "portal/_steps.html", await order_context(db, order, settings, form, errors))
 
 
+REMOVE = re.compile(r"(l\d{1,3}-)([0-9a-f]{32})")  # a Remove button's value: the line's prefix and the photo's id
+
+
+@router.post("/photos/remove", response_class=HTMLResponse)
+async def remove_photo(request: Request, db: DbSession, settings: AppSettings) -> Response:
+    """A photo taken off its line before filing (its Remove button): the steps come back without it, with the line's
+    file field (focused) since it has room again, and the photo is deleted unless a filed return names it."""
+    form, _ = await PAGES.multipart_of(request, 1024 * 1024, 100, 0)  # the form as it stands; no photo comes with it
+    who, order = await _signed_in_order(request, db)
+    if who is None or order is None:
+        return not_found(request)
+    focus = ""
+    if (chosen := REMOVE.fullmatch(first(form, "remove"))) is not None:
+        line, photo_id = chosen.groups()
+        if photo_id in form.get(line + "photo", []):
+            form[line + "photo"] = [x for x in form[line + "photo"] if x != photo_id]
+            await shopper_photos.remove(db, who, photo_id)
+            focus = line + "file"
+    return render(request, "portal/_steps.html", {**await order_context(db, order, settings, form), "focus": focus})
+
+
+@router.get("/photos/{photo_id}", response_class=Response)
+async def shopper_photo(photo_id: str, request: Request, db: DbSession) -> Response:
+    """A photo the signed-in shopper added, for its thumbnail in the form: their own order's only, any other 404."""
+    who = await shopper_of(request)
+    if who is None:
+        return not_found(request)
+    try:
+        return await shopper_photos.photo_response(db, who, photo_id[:64])
+    except ServiceError:
+        return not_found(request)
+
+
 @router.post("/preview", response_class=HTMLResponse)
 async def preview(request: Request, db: DbSession, settings: AppSettings) -> Response:
     form = await form_of(request)

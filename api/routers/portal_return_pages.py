@@ -18,6 +18,7 @@ from api.formats import date_time
 from api.formats import money as format_money
 from api.i18n import choose_lang, translator
 from api.label_files import UNAVAILABLE, Format, Size, label_response, label_row
+from api.pictures import pictures
 from api.portal_return import shopper_page
 from api.reads import visible_state
 from api.routers.portal_pages import CANCELLABLE, form_of, not_found, render, shopper_of, to_find
@@ -25,6 +26,7 @@ from api.services.cancel import cancel as cancel_return
 from api.services.errors import ServiceError
 from api.services.reissue_label import reissue_label
 from api.views import return_view
+from db.engine import read
 from db.queues import inbound_qr
 from domain.models import FINAL_STATUSES, ReturnState
 from domain.text import ReturnId
@@ -60,6 +62,14 @@ async def return_context(request: Request, state: dict[str, Any]) -> dict[str, A
                                        choose_lang(request))}  # fmt: skip
 
 
+async def whole_page_context(request: Request, state: dict[str, Any]) -> dict[str, Any]:
+    """The return page's context: the status fragment's, and the items' pictures, which the status poll never shows
+    and so never reads."""
+    ctx = await return_context(request, state)
+    url = request.app.state.settings.resolved_database_url()
+    return {**ctx, "pictures": await read(url, lambda conn: pictures(conn, [ctx["r"]]))}
+
+
 def status_seen(request: Request, ctx: dict[str, Any]) -> str:
     """A digest of the status fragment as its poll answers it: the poll sends it back, and gets 204 while it holds."""
     body = render(request, "portal/_status.html", {**ctx, "seen": "", "oob": True}).body
@@ -73,7 +83,7 @@ async def return_page(rid: ReturnId, request: Request) -> Response:
         return to_find()
     if state is None:
         return not_found(request)
-    ctx = await return_context(request, state)
+    ctx = await whole_page_context(request, state)
     return render(request, "portal/return.html", {**ctx, "seen": status_seen(request, ctx), "oob": False})
 
 
@@ -142,7 +152,7 @@ async def new_label(rid: ReturnId, request: Request, db: DbSession, temporal: Te
     when = datetime.now(UTC) + timedelta(seconds=int(wait))
     lang = choose_lang(request)
     text = translator(lang)("return.label_wait", when=date_time(when, lang) + " UTC")
-    context = {**await return_context(request, state), "label_wait": text}
+    context = {**await whole_page_context(request, state), "label_wait": text}
     page = render(request, "portal/return.html", context, status_code=429)
     page.headers["Retry-After"] = wait
     return page

@@ -20,6 +20,7 @@ from api.finance_view import review_extras
 from api.i18n import choose_lang, translator
 from api.label_files import Direction, Format, Size, label_response, label_row
 from api.pages import first, problem, secure
+from api.pictures import pictures
 from api.reads import visible_state
 from api.routers.returns import workflow_url
 from api.services.errors import ServiceError
@@ -110,7 +111,8 @@ async def finance(request: Request, who: FinancePage, db: DbSession, settings: A
              "history": await year_of_returns(db, row.email)} for row in rows]  # fmt: skip
     for item in held:  # issue 18: the order, its payment and refunds beside each review
         item.update(await review_extras(db, settings, item["row"], item["why"], choose_lang(request)))
-    return render(request, "staff/finance.html", {"queue": held}, who)
+    shown = await pictures(db, [item["r"] for item in held])  # the whole queue's in two queries
+    return render(request, "staff/finance.html", {"queue": held, "pictures": shown}, who)
 
 
 # --- admin: the list, approving and rejecting are in api.routers.staff_admin ------------------------
@@ -149,7 +151,7 @@ async def detail(
            "decide": r.status == "pending_approval" and who.may("admin")}  # fmt: skip
     ctx: dict[str, Any] = {"r": r, "row": row, "can": can, "errors": errors or {}, "sent": sent or {},
                            "final": r.status in FINAL_STATUSES, "conditions": CONDITIONS,
-                           "outcomes": get_args(Outcome)}  # fmt: skip
+                           "outcomes": get_args(Outcome), "pictures": await pictures(db, [r])}  # fmt: skip
     if can["review"] or r.status == "pending_refund_review":
         ctx.update(await review_facts(db, row, settings.policy), history=await year_of_returns(db, row.email))
         ctx["refundable_major"] = major(ctx["refundable"], r.amounts.currency)

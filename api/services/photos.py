@@ -67,7 +67,12 @@ async def photo_response(db: AsyncSession, rid: str, who: Staff, photo_id: str) 
         found = await photos.shopper_photo(db, row.order_number, photo_id)
     if found is None:
         raise ServiceError(404, NOT_FOUND)
+    return image_response(found)
+
+
+def image_response(found: InspectionPhoto | ShopperPhoto) -> Response:
+    """A stored photo's bytes, with its type and never sniffed as anything else."""
     return Response(found.data, media_type=found.content_type, headers={
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
-        "Content-Disposition": f'inline; filename="{photo_id}"',
+        "Content-Disposition": f'inline; filename="{found.id}"',
     })  # fmt: skip

@@ -4,6 +4,7 @@ choices by product (never the variant bought, a final-sale one or one out of sto
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -150,6 +151,66 @@ async def test_photo_upload_is_checked(client, tokens, shop, mugs):
     assert fields(await file(client, headers, order, mug_line(comment="x", photo_ids=["a" * 32] * 4))) == [
         "body.lines.0.photo_ids"
     ]
+
+
+async def test_a_shopper_sees_their_own_photos_and_nobody_elses(client, tokens, shop, mugs):
+    """The form's thumbnails (GET /portal/photos/{id}) show the signed-in shopper their own order's photos, cleaned;
+    another order's photo, or none, is 404 alike, and so is every photo to someone not signed in."""
+    mine, theirs = await mug_order(shop, mugs), await mug_order(shop, mugs)
+    my_photo = (await upload(client, await tokens.shopper(mine.number, mine.email), photo("JPEG"))).json()["id"]
+    their_headers = await tokens.shopper(theirs.number, theirs.email)
+    their_photo = (await upload(client, their_headers, photo("PNG"), "p.png", "image/png")).json()["id"]
+    client.cookies.clear()
+    assert (await client.get(f"/portal/photos/{my_photo}")).status_code == 404  # not signed in
+    await portal_order_page(client, mine)
+    shown = await client.get(f"/portal/photos/{my_photo}")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    assert shown.headers["x-content-type-options"] == "nosniff"
+    has_no_metadata(shown.content)
+    for other in (their_photo, "0" * 32, "x" * 100):
+        assert (await client.get(f"/portal/photos/{other}")).status_code == 404
+    # Taking another order's photo off a line of mine deletes nothing of theirs.
+    form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "1", "l0-reason": "arrived_broken"}
+    r = await client.post(
+        "/portal/photos/remove", data={**form, "l0-photo": their_photo, "remove": f"l0-{their_photo}"}
+    )
+    assert r.status_code == 200 and their_photo not in r.text
+    await portal_order_page(client, theirs)
+    assert (await client.get(f"/portal/photos/{my_photo}")).status_code == 404
+    assert (await client.get(f"/portal/photos/{their_photo}")).status_code == 200
+
+
+async def test_a_photo_taken_off_before_filing_is_deleted_and_one_a_return_names_is_kept(client, tokens, shop, mugs):
+    order = await mug_order(shop, mugs)
+    await portal_order_page(client, order)
+    form = {"csrf": client.cookies.get("portal_csrf"), "l0-qty": "1", "l0-reason": "arrived_broken",
+            "l0-comment": "The handle came off."}  # fmt: skip
+    added = await client.post("/portal/photos", data=form, files={"l0-file": ("a.jpg", photo("JPEG"), "image/jpeg")})
+    found = re.search(r'name="l0-photo" value="([0-9a-f]{32})"', added.text)
+    assert added.status_code == 200 and found, added.text
+    pid = found.group(1)
+    assert f'<img src="/portal/photos/{pid}" alt="Your photo 1 of Mug"' in added.text
+    assert 'aria-label="Remove photo 1 of Mug"' in added.text
+    with_it = {**form, "l0-photo": pid}
+    assert (
+        await client.post("/portal/photos/remove", data={**with_it, "remove": f"l0-{pid}", "csrf": ""})
+    ).status_code == 403
+    # What the button never sends changes nothing: another line, another photo, another shape.
+    for odd in ("", f"l0-{'0' * 32}", f"l1-{pid}", f"l0-{pid.upper()}", f"l0-{pid}\x00", "l0-" + pid * 100):
+        kept = await client.post("/portal/photos/remove", data={**with_it, "remove": odd})
+        assert kept.status_code == 200 and f'name="l0-photo" value="{pid}"' in kept.text, odd
+    assert (await client.get(f"/portal/photos/{pid}")).status_code == 200
+    gone = await client.post("/portal/photos/remove", data={**with_it, "remove": f"l0-{pid}"})
+    assert gone.status_code == 200 and pid not in gone.text
+    assert re.search(r'<input type="file" id="l0-file"[^>]* autofocus>', gone.text)  # room again, and the focus on it
+    assert (await client.get(f"/portal/photos/{pid}")).status_code == 404  # deleted
+
+    headers = await tokens.shopper(order.number, order.email)
+    named = (await upload(client, headers, photo("JPEG"))).json()["id"]
+    assert (await file(client, headers, order, mug_line(comment="Broken.", photo_ids=[named]))).status_code == 201
+    r = await client.post("/portal/photos/remove", data={**form, "l0-photo": named, "remove": f"l0-{named}"})
+    assert r.status_code == 200
+    assert (await client.get(f"/portal/photos/{named}")).status_code == 200  # the filed return's, staff read it
 
 
 async def _shirts(settings, final_sale_sku: str, prefix: str) -> None:

@@ -154,7 +154,7 @@ async def test_the_console_asks_for_every_answer_takes_photos_and_goes_back_to_t
                           data={"csrf": csrf, "l0-accepted": "0", "l0-condition": "new", "l0-outcome": "wrong_item"})  # fmt: skip
     assert r.status_code == 303 and r.headers["location"] == f"/staff/warehouse?inspected={rid}", r.text
     page = await client.get(r.headers["location"])
-    assert f"Inspection of return {rid} recorded" in page.text and "autofocus" in page.text
+    assert f'Inspection of return <span class="id">{rid}</span> recorded' in page.text and "autofocus" in page.text
     for other in ("R-NOSUCH", "R-%00", "x" * 300):  # only a real return is confirmed; nothing else is read
         page = await client.get(f"/staff/warehouse?inspected={other}")
         assert page.status_code == 200 and 'id="inspected"' not in page.text

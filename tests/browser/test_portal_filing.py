@@ -166,3 +166,76 @@ def test_shopper_files_a_damaged_item_with_a_photo_and_a_dearer_exchange(
         assert not blocked, blocked
     finally:
         context.close()
+
+
+def test_shopper_sees_each_photo_and_removes_one_before_filing(stack: DevStack, shop: Shop, browser: Any) -> None:
+    """At 390 px in Portuguese: each photo added to the mug shows as a thumbnail (served to this shopper, under the
+    CSP), each with a Remove button naming it; removing one gives the line room again but never more than 3 photos,
+    the removed photo is gone from the shop, and the filed return names only the photos left."""
+    expect = sync_api.expect
+    number, addr = shop.paid_order(extra_lines=[{"id": "L3", "sku": "MUG-1", "title": "Caneca", "quantity": 1,
+                                                 "unit_price": 1200, "category": "homeware"}])  # fmt: skip
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="pt-PT")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    blocked: list[str] = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and blocked.append(msg.text[:80]))
+    try:
+        page.goto(f"{stack.api_url}/portal")
+        page.locator("#order_number").fill(number)
+        page.locator("#email").fill(addr)
+        page.get_by_role("button", name=WORDS["pt"]["find"]).click()
+        page.wait_for_url("**/portal/order")
+        page.locator("#l2-qty").select_option("1")
+        settled(page)
+        page.locator("#l2-reason").select_option("defective")
+        settled(page)
+        page.locator("#l2-comment").fill(WORDS["pt"]["comment"])
+        thumbs = page.locator("#l2-photos img")
+
+        def add_photo(count: int) -> None:
+            settled(page)
+            page.locator("#l2-file").set_input_files({"name": "caneca.jpg", "mimeType": "image/jpeg",
+                                                      "buffer": picture()})  # fmt: skip
+            expect(thumbs).to_have_count(count)
+            for i in range(count):  # each loaded: this shopper may read it, and the CSP lets it in
+                page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=thumbs.nth(i).element_handle())
+
+        for n in (1, 2, 3):
+            add_photo(n)
+        expect(page.locator("#l2-file")).to_have_count(0)  # 3 is the most for an item
+        expect(thumbs.nth(1)).to_have_attribute("alt", "A sua fotografia 2 de Caneca")
+        ids = page.locator('input[name="l2-photo"]').evaluate_all("els => els.map(e => e.value)")
+        assert len(set(ids)) == 3
+        checked(page, "pt-photos-three", 390, blocked)
+
+        settled(page)
+        page.get_by_role("button", name="Remover a fotografia 2 de Caneca").click()
+        expect(thumbs).to_have_count(2)
+        expect(page.locator("#l2-photos-added")).to_have_text("Fotografias adicionadas: 2")
+        expect(page.locator("#l2-file")).to_be_focused()  # room again, and the focus is where to add one
+        assert page.request.get(f"{stack.api_url}/portal/photos/{ids[1]}").status == 404  # deleted
+        assert page.request.get(f"{stack.api_url}/portal/photos/{ids[0]}").status == 200
+        checked(page, "pt-photos-removed", 390, blocked)
+
+        add_photo(3)  # after a removal the count still stops at 3
+        expect(page.locator("#l2-file")).to_have_count(0)
+        settled(page)
+        page.get_by_role("button", name="Remover a fotografia 1 de Caneca").click()
+        expect(thumbs).to_have_count(2)
+        left = page.locator('input[name="l2-photo"]').evaluate_all("els => els.map(e => e.value)")
+        assert left[0] == ids[2] and ids[0] not in left and ids[1] not in left
+
+        settled(page)
+        page.locator('input[name="l2-resolution"][value="refund"]').check()
+        expect(page.locator("#preview-refund")).to_contain_text("12")
+        settled(page)
+        page.locator("#submit-button").click()
+        page.wait_for_url(re.compile(r".*/portal/returns/R-[A-Z0-9]+$"))
+        rid = page.url.rsplit("/", 1)[1]
+        staff = {"Authorization": f"Bearer {_token(stack, 'finance')}"}
+        got = shop.c.get(f"/api/v1/returns/{rid}", headers=staff).json()
+        assert got["lines"][0]["photo_ids"] == left  # only the photos left on the line
+        assert not blocked, blocked
+    finally:
+        context.close()
