@@ -20,14 +20,24 @@ _layout = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "mail"), undefined=StrictUndefined, autoescape=True
 ).get_template("_layout.html")
 _URL = re.compile(r"https?://[^\s<>\"']+")
+# A return id ("R-3RCZMNGTRJ") is read and typed whole: a narrow screen must not break it at its hyphen.
+_RETURN_ID = re.compile(r"\bR-[A-Z0-9]{4,}\b")
+
+
+def _whole_ids(escaped: str) -> str:
+    return _RETURN_ID.sub(lambda m: f'<span style="white-space:nowrap">{m.group(0)}</span>', escaped)
 
 
 def _paragraph(text: str) -> Markup:
-    """One paragraph: escaped first, then its web addresses made links and its lines kept apart."""
+    """One paragraph: escaped first, then its web addresses made links (their ids left as they are: a link wraps
+    where it must) and its lines kept apart."""
     lines = []
     for line in text.split("\n"):
-        escaped = str(escape(line))
-        lines.append(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+        escaped, parts, at = str(escape(line)), [], 0
+        for m in _URL.finditer(escaped):
+            parts += [_whole_ids(escaped[at : m.start()]), f'<a href="{m.group(0)}">{m.group(0)}</a>']
+            at = m.end()
+        lines.append("".join([*parts, _whole_ids(escaped[at:])]))
     return Markup("<br>\n".join(lines))
 
 
@@ -45,6 +55,6 @@ def html_body(
     ]  # fmt: skip
     shown = [{"title": x.title, "quantity": number(x.quantity, lang), "exchange_title": x.exchange_title,
               "picture": x.image_url if brand.shows(x.image_url) else ""} for x in items]  # fmt: skip
-    return _layout.render(subject=subject, paragraphs=paragraphs, brand=brand, shop_name=shop_name,
+    return _layout.render(subject=subject, heading=Markup(_whole_ids(str(escape(subject)))), paragraphs=paragraphs, brand=brand, shop_name=shop_name,
                           lang=LANG_TAGS.get(lang, lang), inverse=brand.inverse(), t=translator(lang),
                           items=shown, pictures=any(x["picture"] for x in shown))  # fmt: skip

@@ -176,6 +176,22 @@ def walk(stack: DevStack, shop: Shop, pictures: Pictures) -> Callable[[str], Wal
     return once
 
 
+# For each place outside a link where the text says `rid`, on how many lines its characters are drawn.
+WHOLE = """rid => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.parentElement.closest("a")) continue;
+        for (let at = node.data.indexOf(rid); at >= 0; at = node.data.indexOf(rid, at + 1)) {
+            const range = document.createRange();
+            range.setStart(node, at);
+            range.setEnd(node, at + rid.length);
+            found.push(new Set([...range.getClientRects()].map(r => Math.round(r.top))).size);
+        }
+    }
+    return found;
+}"""
+
+
 def _mailbox(stack: DevStack) -> list[EmailMessage]:
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
             for p in sorted(stack.mail_dir.glob("*.eml"))]  # type: ignore[misc]  # fmt: skip
@@ -214,6 +230,9 @@ def test_every_email_of_a_refunded_return_reads_as_the_shops_in_the_shoppers_lan
         expect(body).not_to_contain_text(other["hello"])
         expect(body).not_to_contain_text(other["items"])
         expect(page.locator("h1")).to_have_text(subject)
+        # The return's id is whole wherever the words say it (a link may wrap), even in a heading at 390 px.
+        lines = page.evaluate(WHOLE, rid)
+        assert lines and set(lines) == {1}, (name, lines)
 
         # The shop's frame: its logo (named by the shop's name) on its colour.
         banner = page.get_by_role("banner")
