@@ -39,7 +39,8 @@ def parts(msg: Message) -> tuple[str, str]:
     """The plain-text part and the HTML part's words (tags dropped, entities and spaces as a reader sees them)."""
     text = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
-    return text.replace("\xa0", " "), htmlmod.unescape(re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
+    words = htmlmod.unescape(re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
+    return text.replace("\xa0", " "), re.sub(r"\s+", " ", words)  # white space as a browser folds it
 
 
 async def test_an_order_locale_is_a_language_the_shop_has_words_for(client, tokens):
